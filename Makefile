@@ -1,0 +1,31 @@
+# The two commands of the quick start: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint check-services clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	mkdir -p data
+	$(BIN)/gateway migrate
+	GATEWAY_DEV=$${GATEWAY_DEV-1} GATEWAY_WORKFLOWS_DIR=$${GATEWAY_WORKFLOWS_DIR-config/workflows} \
+		$(BIN)/gateway serve
+
+lint: install
+	$(BIN)/ruff check gateway tests migrations
+	$(BIN)/ruff format --check gateway tests
+	$(BIN)/mypy
+
+test: install lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

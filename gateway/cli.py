@@ -1,0 +1,185 @@
+"""`gateway`: serve, migrate, apply, export and inspect executions (SPEC §9).
+
+Each command translates its arguments into calls on the same service functions the server
+uses. Exit codes: 0 done, 1 refused (validation problems, unreachable database), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gateway.errors import ConfigError, DefinitionInvalid, GatewayError
+from gateway.logs import configure
+from gateway.settings import Settings, load_settings
+from gateway.statuses import ExecutionStatus
+from gateway.store import executions
+from gateway.store.db import close_store, migrate, open_store
+from gateway.workflows.apply import apply_documents, trigger_url
+from gateway.workflows.documents import read_sources
+from gateway.workflows.export import dump_yaml, export_documents
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def _print_problems(error: DefinitionInvalid) -> None:
+    print(f"error: {len(error.problems)} problem(s); nothing was changed", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+async def _with_store(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    await open_store(settings)
+    try:
+        return await work()
+    finally:
+        await close_store()
+
+
+async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    await migrate(settings)
+    print("database is up to date")
+    return 0
+
+
+async def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
+    sources, problems = read_sources(args.paths)
+    if problems:
+        _print_problems(DefinitionInvalid(problems))
+        return 1
+
+    async def work() -> int:
+        try:
+            changes = await apply_documents(
+                sources, settings, prune=args.prune, dry_run=args.dry_run
+            )
+        except DefinitionInvalid as exc:
+            _print_problems(exc)
+            return 1
+        print("plan (dry run, nothing changed):" if args.dry_run else "plan:")
+        for change in changes:
+            print(f"  {change.describe()}")
+        urls = [c for c in changes if c.trigger_key]
+        if urls:
+            print("webhook URLs:")
+            width = max(len(c.key) for c in urls)
+            for change in urls:
+                url = trigger_url(settings, str(change.trigger_key))
+                print(f"  {change.key:<{width}}  POST {url}")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        documents = await export_documents(args.keys or None)
+        if args.output is None:
+            sys.stdout.write(dump_yaml(documents))
+            return 0
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        for doc in documents:
+            (out / f"{doc['key']}.yaml").write_text(dump_yaml([doc]))
+        print(f"wrote {len(documents)} workflow(s) to {out}")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def cmd_executions(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        rows = await executions.list_executions(
+            workflow_key=args.workflow, status=args.status, limit=args.limit, with_jobs=args.jobs
+        )
+        if args.json:
+            sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+            return 0
+        for row in rows:
+            print(
+                f"{row['id']}  {row['workflow']:<24} {row['status']:<9} "
+                f"{row['responseStatus'] or '-':<4} {row['createdAt']}"
+            )
+        return 0
+
+    return await _with_store(settings, work)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        lifespan="on",
+        log_config=None,
+        timeout_graceful_shutdown=settings.shutdown_grace,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description="Webhook workflow gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve webhooks (uvloop, httptools, no access log)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+
+    apply = sub.add_parser("apply", help="create or update workflows from documents")
+    apply.add_argument("paths", nargs="+", metavar="PATH", help="YAML/JSON files or directories")
+    apply.add_argument("--prune", action="store_true", help="delete workflows not in PATHs")
+    apply.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+
+    export = sub.add_parser("export", help="write workflows back as YAML documents")
+    export.add_argument("keys", nargs="*", metavar="KEY", help="only these workflows")
+    export.add_argument("--output", "-o", metavar="DIR", help="one file per workflow in DIR")
+
+    ex = sub.add_parser("executions", help="list recent executions")
+    ex.add_argument("--workflow", metavar="KEY")
+    ex.add_argument("--status", choices=[s.value for s in ExecutionStatus])
+    ex.add_argument("--limit", type=int, default=20)
+    ex.add_argument("--jobs", action="store_true", help="include each execution's jobs")
+    ex.add_argument("--json", action="store_true", help="a JSON array")
+    return parser
+
+
+COMMANDS: dict[str, Command] = {
+    "migrate": cmd_migrate,
+    "apply": cmd_apply,
+    "export": cmd_export,
+    "executions": cmd_executions,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure(settings.log_level)
+        if args.command == "serve":
+            return cmd_serve(args, settings)
+        return asyncio.run(COMMANDS[args.command](args, settings))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except GatewayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def run() -> Any:
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""The path syntax of variables (SPEC §4, §5): parse, format, resolve and assign.
+
+A path is a chain of segments. Object keys are joined with dots, array indices sit in
+brackets, and a key that cannot be written bare is quoted in brackets:
+
+    parse_path('items[0].id')          == ("items", 0, "id")
+    parse_path('[0].id')               == (0, "id")
+    parse_path('a["x.y"].z')           == ("a", "x.y", "z")
+    parse_path('headers.x-request-id') == ("headers", "x-request-id")
+
+A bare key may hold any character except `.`, `[`, `]`, quotes and whitespace (so `-`, `$`,
+`:` and digits are fine). A quoted key uses `"` or `'` and the escapes `\\"`, `\\'` and `\\\\`.
+An unquoted bracket holds a non-negative integer. The empty text is the empty path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any, TypeAlias
+
+from gateway.errors import TemplateError
+
+Segment: TypeAlias = str | int
+
+_NOT_BARE = frozenset(".[]\"'")
+_QUOTES = frozenset("\"'")
+_ESCAPABLE = frozenset("\"'\\")
+
+
+def parse_path(text: str) -> tuple[Segment, ...]:
+    """Split path text into segments: `'a["b.c"][2]'` → `("a", "b.c", 2)`.
+
+    Raises `TemplateError` naming the text and the position of the first fault (an empty
+    key as in `a..b`, `.a` or `a.`, an unclosed bracket or quote, a bracket holding neither
+    an index nor a quoted key, an unknown escape, a stray character).
+    """
+    segments: list[Segment] = []
+    pos = 0 if text.startswith("[") or not text else _read_bare(text, 0, segments)
+    while pos < len(text):
+        char = text[pos]
+        if char == ".":
+            pos = _read_bare(text, pos + 1, segments)
+        elif char == "[":
+            pos = _read_bracket(text, pos, segments)
+        else:
+            raise _error(text, pos, f"unexpected {char!r}")
+    return tuple(segments)
+
+
+def format_path(segments: Sequence[Segment]) -> str:
+    """Write segments as path text, the inverse of `parse_path`.
+
+    A key that is a valid bare segment is joined with a dot (none before the first);
+    any other key is quoted as `["..."]`; an int is written `[i]`. Raises `ValueError` for a
+    negative index, which the syntax cannot express.
+    """
+    parts: list[str] = []
+    for segment in segments:
+        if isinstance(segment, int):
+            if segment < 0:
+                raise ValueError(f"negative index {segment} cannot be written as a path")
+            parts.append(f"[{segment}]")
+        elif _is_bare(segment):
+            parts.append(f".{segment}" if parts else segment)
+        else:
+            escaped = segment.replace("\\", "\\\\").replace('"', '\\"')
+            parts.append(f'["{escaped}"]')
+    return "".join(parts)
+
+
+def resolve(value: Any, path: Sequence[Segment]) -> Any:
+    """The value at `path` inside `value`, or `None` when anything along the way is missing.
+
+    Never raises. Each segment is applied to the current value:
+
+    - on a dict, a str segment is a key and an int segment is the key `str(i)`;
+    - on a list, an int segment is an index (negative or out of range → `None`), and so is a
+      str segment made only of ASCII digits (lodash-style `items.0`);
+    - on a list, any other str segment maps the rest of the path over the items (NocoBase):
+      `items.id` → `[item0.id, item1.id, ...]`, one entry per item, `None` where an item
+      lacks it. When an item's own result came from such a mapping (the item held a list
+      that the rest of the path mapped over again), its entries are spliced in instead of
+      nested, so `orders.lines.sku` is one flat list of skus. A list that is simply a
+      value (`orders.tags` with `tags` a list of strings) is kept as one entry per order;
+    - on anything else (a scalar, `None`) the result is `None`.
+
+    Indices after a mapping apply per item: `orders.lines[0].sku` is each order's first sku.
+    """
+    return _resolve(value, path, 0)[0]
+
+
+def assign(target: dict[str, Any], path: Sequence[Segment], value: Any) -> None:
+    """Set `value` at `path` inside `target`, creating what is missing along the way.
+
+    A missing or `None` container is created as a dict when the next segment is a str and
+    as a list when it is an int; lists are padded with `None` up to the index. As in
+    `resolve`, an int segment on a dict is the key `str(i)` and an all-digit str segment on
+    a list is an index. Raises `ValueError` for an empty path, a negative index, a key
+    applied to a list, or a path that runs through a scalar (never overwritten).
+    """
+    if not path:
+        raise ValueError("cannot assign to an empty path")
+    container: Any = target
+    for segment, following in pairwise(path):
+        child = _get_child(container, segment, path)
+        if child is None:
+            child = [] if isinstance(following, int) else {}
+            _set_child(container, segment, child, path)
+        elif not isinstance(child, dict | list):
+            raise ValueError(f"cannot assign {_describe(path)}: it runs through a scalar")
+        container = child
+    _set_child(container, path[-1], value, path)
+
+
+def _read_bare(text: str, start: int, out: list[Segment]) -> int:
+    end = start
+    while end < len(text) and _is_bare_char(text[end]):
+        end += 1
+    if end == start:
+        raise _error(text, start, f"expected a key, found {_found(text, end)}")
+    out.append(text[start:end])
+    return end
+
+
+def _read_bracket(text: str, start: int, out: list[Segment]) -> int:
+    inner = start + 1
+    if inner < len(text) and text[inner] in _QUOTES:
+        key, end = _read_quoted(text, inner)
+        out.append(key)
+    else:
+        end = inner
+        while end < len(text) and "0" <= text[end] <= "9":
+            end += 1
+        if end == inner:
+            raise _error(text, inner, "expected an index or a quoted key after '['")
+        out.append(int(text[inner:end]))
+    if end >= len(text) or text[end] != "]":
+        what = f"expected ']' for the '[' at position {start}, found {_found(text, end)}"
+        raise _error(text, end, what)
+    return end + 1
+
+
+def _read_quoted(text: str, start: int) -> tuple[str, int]:
+    """The key of the quoted string opening at `start`, and the position after its close."""
+    quote = text[start]
+    chars: list[str] = []
+    pos = start + 1
+    while pos < len(text):
+        char = text[pos]
+        if char == quote:
+            return "".join(chars), pos + 1
+        if char == "\\":
+            if pos + 1 >= len(text) or text[pos + 1] not in _ESCAPABLE:
+                raise _error(text, pos, "unknown escape (only \\\", \\' and \\\\ are allowed)")
+            pos += 1
+            char = text[pos]
+        chars.append(char)
+        pos += 1
+    raise _error(text, start, f"unclosed {quote}")
+
+
+def _found(text: str, pos: int) -> str:
+    return repr(text[pos]) if pos < len(text) else "the end"
+
+
+def _is_bare_char(char: str) -> bool:
+    return char not in _NOT_BARE and not char.isspace()
+
+
+def _is_bare(key: str) -> bool:
+    return bool(key) and all(_is_bare_char(char) for char in key)
+
+
+def _error(text: str, pos: int, what: str) -> TemplateError:
+    return TemplateError(f"invalid path {text!r} at position {pos}: {what}")
+
+
+def _is_index(segment: str) -> bool:
+    return segment.isascii() and segment.isdigit()
+
+
+def _resolve(value: Any, path: Sequence[Segment], start: int) -> tuple[Any, bool]:
+    """`resolve` from segment `start` on; the flag tells whether the result is a mapping."""
+    for pos in range(start, len(path)):
+        segment = path[pos]
+        if isinstance(value, dict):
+            value = value.get(segment if isinstance(segment, str) else str(segment))
+        elif isinstance(value, list):
+            if isinstance(segment, str) and not _is_index(segment):
+                return _map(value, path, pos), True
+            index = int(segment)
+            value = value[index] if 0 <= index < len(value) else None
+        else:
+            return None, False
+    return value, False
+
+
+def _map(items: list[Any], path: Sequence[Segment], start: int) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        result, mapped = _resolve(item, path, start)
+        if mapped:
+            out.extend(result)
+        else:
+            out.append(result)
+    return out
+
+
+def _get_child(
+    container: dict[str, Any] | list[Any], segment: Segment, path: Sequence[Segment]
+) -> Any:
+    if isinstance(container, dict):
+        return container.get(str(segment))
+    index = _list_index(segment, path)
+    return container[index] if index < len(container) else None
+
+
+def _set_child(
+    container: dict[str, Any] | list[Any], segment: Segment, value: Any, path: Sequence[Segment]
+) -> None:
+    if isinstance(container, dict):
+        container[str(segment)] = value
+        return
+    index = _list_index(segment, path)
+    if index >= len(container):
+        container.extend([None] * (index + 1 - len(container)))
+    container[index] = value
+
+
+def _list_index(segment: Segment, path: Sequence[Segment]) -> int:
+    if isinstance(segment, str) and not _is_index(segment):
+        raise ValueError(f"cannot assign {_describe(path)}: key {segment!r} on a list")
+    index = int(segment)
+    if index < 0:
+        raise ValueError(f"cannot assign {_describe(path)}: negative index {index}")
+    return index
+
+
+def _describe(path: Sequence[Segment]) -> str:
+    try:
+        return repr(format_path(path))
+    except ValueError:
+        return repr(tuple(path))

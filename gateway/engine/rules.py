@@ -1,0 +1,158 @@
+"""Parse rules: which request values a workflow uses, and what they must look like.
+
+A rule names a `source` (headers, query, body) and a path (`key`). At run time it may
+require the value (`required`), coerce and check its type (`type`), and copy it to
+`$context.<source>.<var>` (`var`, NocoBase's `_var`). All rules are checked and every
+failing one is reported, so the caller gets one 400 listing them all.
+
+Coercion applies to strings in every source (query and header values are always strings,
+form bodies too): `"12"` → 12 for integer, `"1.5"` → 1.5 for number, `"true"`/`"1"`/`"yes"`
+→ True for boolean; numbers and booleans become text for string. A coerced value replaces
+the original in the parsed data, so `$context.query.page` and the rule's `var` agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.engine.paths import Segment, assign, parse_path, resolve
+
+SOURCES = ("headers", "query", "body")
+TYPES = ("string", "number", "integer", "boolean", "object", "array")
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _to_string(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise _Mismatch
+
+
+def _to_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise _Mismatch
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise _Mismatch from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise _Mismatch
+        return int(number) if number.is_integer() and "." not in value else number
+    raise _Mismatch
+
+
+def _to_integer(value: Any) -> Any:
+    number = _to_number(value)
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise _Mismatch
+        return int(number)
+    return number
+
+
+def _to_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _Mismatch
+
+
+def _expect(kind: type) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, kind):
+            raise _Mismatch
+        return value
+
+    return check
+
+
+COERCE: Mapping[str, Callable[[Any], Any]] = {
+    "string": _to_string,
+    "number": _to_number,
+    "integer": _to_integer,
+    "boolean": _to_boolean,
+    "object": _expect(dict),
+    "array": _expect(list),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    source: str
+    key: str
+    path: tuple[Segment, ...]
+    var: str | None = None
+    required: bool = False
+    type: str | None = None
+
+
+def compile_rules(request: Mapping[str, Any] | None) -> tuple[Rule, ...]:
+    """Rules from a trigger's `request` block: `{headers: [...], query: [...], body: [...]}`."""
+    rules: list[Rule] = []
+    for source in SOURCES:
+        for item in (request or {}).get(source) or []:
+            key = str(item["key"]).lower() if source == "headers" else str(item["key"])
+            rules.append(
+                Rule(
+                    source=source,
+                    key=key,
+                    path=parse_path(key),
+                    var=item.get("var") or None,
+                    required=bool(item.get("required", False)),
+                    type=item.get("type") or None,
+                )
+            )
+    return tuple(rules)
+
+
+def named_headers(rules: Iterable[Rule]) -> frozenset[str]:
+    """Header names that rules ask for explicitly (these may include `authorization`)."""
+    return frozenset(str(r.path[0]) for r in rules if r.source == "headers" and r.path)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def apply_rules(rules: Iterable[Rule], data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Check, coerce and alias values in `data` (`{headers, query, body}`), in place.
+
+    Returns one problem per failing rule (`source`, `key`, `message`); empty when all pass.
+    """
+    problems: list[dict[str, Any]] = []
+    for rule in rules:
+        container = data.get(rule.source)
+        value = resolve(container, rule.path)
+        if value is None:
+            if rule.required:
+                problems.append({"source": rule.source, "key": rule.key, "message": "required"})
+            continue
+        if rule.type is not None:
+            try:
+                coerced = COERCE[rule.type](value)
+            except _Mismatch:
+                message = f"expected {rule.type}, got {_describe(value)}"
+                problems.append({"source": rule.source, "key": rule.key, "message": message})
+                continue
+            if coerced is not value and isinstance(container, dict):
+                assign(container, rule.path, coerced)
+            value = coerced
+        if rule.var and isinstance(container, dict):
+            container[rule.var] = value
+    return problems

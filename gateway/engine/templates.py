@@ -1,0 +1,215 @@
+"""Templates (SPEC §5): `{{ path }}` placeholders in any JSON value, compiled once.
+
+A placeholder is `{{ path }}` whose path starts with `$`; spaces inside the braces are
+optional. The path's first segment is its root, one of `ROOTS`, and the rest uses the §4
+syntax of `gateway.engine.paths`:
+
+    {{$context.headers.x-request-id}}   {{ $jobsMapByNodeKey.lookup.data["a.b"] }}
+
+Braces around anything that does not start with `$` (`{{name}}`, `{{ 1 + 2 }}`) are not a
+placeholder and stay in the text literally, so payloads from other template languages pass
+through. There is no escape for a literal `{{$...}}`, and a placeholder's path cannot contain
+`{` or `}` (not even in a quoted key).
+
+Every string in the value is a template, object keys included. Rendering:
+
+- a string that is exactly one placeholder keeps the value's JSON type (dict, list, number,
+  bool, `None`);
+- any other string with placeholders renders to text: `None` → `""`, bool → `true`/`false`,
+  numbers → JSON number text (non-finite floats as JS spells them), dicts and lists →
+  compact JSON, values orjson writes as a string (datetime, UUID) → that string unquoted,
+  and anything orjson cannot encode → `str()`;
+- an object key always renders to text, even when it is exactly one placeholder; when two
+  keys render to the same text, the later entry wins;
+- a missing root or path renders as `None`, never raises.
+
+The compiled `Template` is immutable and rendering never mutates its source. A constant
+value renders to the source object itself, and a rendered value may share constant parts
+with the source, so callers treat rendered values as read-only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import orjson
+
+from gateway.engine.paths import Segment, format_path, parse_path, resolve
+from gateway.errors import TemplateError
+
+ROOTS = frozenset({"$context", "$jobsMapByNodeKey", "$scopes", "$system", "$env"})
+
+Renderer: TypeAlias = Callable[[Mapping[str, Any]], Any]
+
+# Non-greedy body and no braces inside: `{{$a}} and {{$b}}` is two placeholders, not one.
+_PLACEHOLDER = re.compile(r"\{\{\s*(\$[^{}]*?)\s*\}\}")
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One placeholder's variable: `{{$context.body.id}}` → root `$context`, path `("body", "id")`.
+
+    `str()` gives the path text back, root included.
+    """
+
+    root: str
+    path: tuple[Segment, ...]
+
+    def __str__(self) -> str:
+        return format_path((self.root, *self.path))
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Template:
+    """A compiled JSON value; build it with `compile_template`, render it per execution.
+
+    `references` lists every placeholder's variable once, in order of first appearance.
+    Compared and hashed by identity, so it can be cached per workflow version.
+    """
+
+    source: Any
+    references: tuple[Reference, ...]
+    renderer: Renderer | None = field(repr=False)
+
+    @property
+    def is_constant(self) -> bool:
+        """True when the source holds no placeholder: `render` returns `source` itself."""
+        return self.renderer is None
+
+    def render(self, scope: Mapping[str, Any]) -> Any:
+        """The source with every placeholder replaced by its value in `scope`."""
+        if self.renderer is None:
+            return self.source
+        return self.renderer(scope)
+
+
+def compile_template(value: Any) -> Template:
+    """Compile any JSON value; raises `TemplateError` for a placeholder that cannot be parsed
+    or names an unknown root, with the placeholder and the string it sits in."""
+    references: list[Reference] = []
+    renderer = _compile(value, references)
+    return Template(value, tuple(dict.fromkeys(references)), renderer)
+
+
+def find_references(value: Any) -> list[Reference]:
+    """Every placeholder's variable in `value`, once each, in order of first appearance."""
+    return list(compile_template(value).references)
+
+
+def _compile(value: Any, refs: list[Reference]) -> Renderer | None:
+    """A renderer for `value`, or `None` when `value` holds no placeholder."""
+    if isinstance(value, str):
+        return _compile_string(value, refs, as_text=False)
+    if isinstance(value, dict):
+        return _compile_dict(value, refs)
+    if isinstance(value, list):
+        return _compile_list(value, refs)
+    return None
+
+
+def _compile_dict(value: dict[Any, Any], refs: list[Reference]) -> Renderer | None:
+    entries: list[tuple[Renderer | None, Renderer | None]] = []
+    for key, item in value.items():
+        key_renderer = _compile_string(key, refs, as_text=True) if isinstance(key, str) else None
+        entries.append((key_renderer, _compile(item, refs)))
+    if all(k is None and v is None for k, v in entries):
+        return None
+    pairs = tuple(
+        (key_r or _constant(key), item_r or _constant(item))
+        for (key, item), (key_r, item_r) in zip(value.items(), entries, strict=True)
+    )
+
+    def render_dict(scope: Mapping[str, Any]) -> Any:
+        return {key(scope): item(scope) for key, item in pairs}
+
+    return render_dict
+
+
+def _compile_list(value: list[Any], refs: list[Reference]) -> Renderer | None:
+    compiled = [_compile(item, refs) for item in value]
+    if all(r is None for r in compiled):
+        return None
+    items = tuple(r or _constant(item) for item, r in zip(value, compiled, strict=True))
+
+    def render_list(scope: Mapping[str, Any]) -> Any:
+        return [item(scope) for item in items]
+
+    return render_list
+
+
+def _compile_string(text: str, refs: list[Reference], *, as_text: bool) -> Renderer | None:
+    if "{{" not in text:
+        return None
+    matches = list(_PLACEHOLDER.finditer(text))
+    if not matches:
+        return None
+    getters = [_getter(_reference(m, text, refs)) for m in matches]
+    if not as_text and len(matches) == 1 and matches[0].span() == (0, len(text)):
+        return getters[0]
+    bounds = [0, *(pos for m in matches for pos in m.span()), len(text)]
+    literals = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    return _joiner(literals[0], tuple(zip(getters, literals[1:], strict=True)))
+
+
+def _joiner(head: str, parts: tuple[tuple[Renderer, str], ...]) -> Renderer:
+    def render_text(scope: Mapping[str, Any]) -> str:
+        out = [head]
+        for getter, literal in parts:
+            out.append(to_text(getter(scope)))
+            out.append(literal)
+        return "".join(out)
+
+    return render_text
+
+
+def _reference(match: re.Match[str], text: str, refs: list[Reference]) -> Reference:
+    try:
+        root, *path = parse_path(match.group(1))
+    except TemplateError as exc:
+        raise TemplateError(f"bad placeholder {match.group(0)!r} in {text!r}: {exc}") from exc
+    if root not in ROOTS:
+        valid = ", ".join(sorted(ROOTS))
+        raise TemplateError(
+            f"unknown root {root!r} in placeholder {match.group(0)!r} of {text!r};"
+            f" valid roots: {valid}"
+        )
+    reference = Reference(str(root), tuple(path))
+    refs.append(reference)
+    return reference
+
+
+def _getter(reference: Reference) -> Renderer:
+    root, path = reference.root, reference.path
+    if not path:
+        return lambda scope: scope.get(root)
+    return lambda scope: resolve(scope.get(root), path)
+
+
+def _constant(value: Any) -> Renderer:
+    return lambda _scope: value
+
+
+def to_text(value: Any) -> str:
+    """How a value reads inside a mixed string (see the module docstring)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NON_FINITE.get(value, "NaN")
+    try:
+        encoded = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return str(value)
+    if encoded.startswith(b'"'):
+        return str(orjson.loads(encoded))
+    return encoded.decode()

@@ -1,0 +1,36 @@
+"""`end`: end the execution now, RESOLVED (`endStatus: 1`) or FAILED (`endStatus: -1`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.errors import Problem
+from gateway.nodes.base import Finish, NodeType, Outcome, register
+from gateway.statuses import ExecutionStatus, JobStatus
+from gateway.types import JSONObject, Scope
+
+_END_STATUSES = {
+    1: (ExecutionStatus.RESOLVED, JobStatus.RESOLVED),
+    -1: (ExecutionStatus.FAILED, JobStatus.FAILED),
+}
+
+
+@register
+class End(NodeType):
+    type_name = "end"
+    title = "End"
+    description = "End the execution with a status."
+
+    def __init__(self, key: str, config: JSONObject) -> None:
+        super().__init__(key, config)
+        self.status, self.job_status = _END_STATUSES[config.get("endStatus", 1)]
+
+    @classmethod
+    def check(cls, config: Any, field: str) -> list[Problem]:
+        problems = super().check(config, field)
+        if not problems and config.get("endStatus", 1) not in _END_STATUSES:
+            problems.append(Problem(f"{field}.endStatus", "must be 1 (RESOLVED) or -1 (FAILED)"))
+        return problems
+
+    async def run(self, scope: Scope) -> Outcome:
+        return Finish(self.status, None, self.job_status)

@@ -1,0 +1,65 @@
+"""`multi-conditions`: the first true condition picks its branch (1..n); none picks 0."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.engine import calculators
+from gateway.engine.templates import Template, compile_template
+from gateway.errors import Problem
+from gateway.nodes.base import Branch, NodeType, Outcome, register
+from gateway.nodes.common import bool_problems
+from gateway.nodes.condition import check_test
+from gateway.statuses import ExecutionStatus, JobStatus
+from gateway.types import JSONObject, Scope
+
+OTHERWISE = 0
+
+
+@register
+class MultiConditions(NodeType):
+    """The job's result is the index of the branch taken (0 when nothing matched).
+
+    Without a match and without `continueOnNoMatch`, branch 0 still runs (when there is one)
+    and the execution then ends FAILED, as NocoBase does.
+    """
+
+    type_name = "multi-conditions"
+    title = "Multi-conditions"
+    description = "Branch on the first of several conditions that holds."
+
+    def __init__(self, key: str, config: JSONObject) -> None:
+        super().__init__(key, config)
+        self.tests: list[Template] = [
+            compile_template(item.get("calculation")) for item in config.get("conditions", [])
+        ]
+        self.continue_on_no_match = bool(config.get("continueOnNoMatch", False))
+
+    @classmethod
+    def check(cls, config: Any, field: str) -> list[Problem]:
+        problems = super().check(config, field)
+        if problems:
+            return problems
+        problems = bool_problems(config, "continueOnNoMatch", field)
+        conditions = config.get("conditions")
+        if not isinstance(conditions, list) or not conditions:
+            return [*problems, Problem(f"{field}.conditions", "must be a non-empty list")]
+        for index, item in enumerate(conditions):
+            problems += check_test(item, f"{field}.conditions[{index}]")
+        return problems
+
+    @classmethod
+    def branch_indices(cls, config: JSONObject) -> frozenset[int] | None:
+        conditions = config.get("conditions")
+        count = len(conditions) if isinstance(conditions, list) else 0
+        return frozenset(range(count + 1))
+
+    async def run(self, scope: Scope) -> Outcome:
+        for index, test in enumerate(self.tests, start=1):
+            if calculators.evaluate(test.render(scope)):
+                return Branch(index, index)
+        if self.continue_on_no_match:
+            return Branch(OTHERWISE, OTHERWISE)
+        return Branch(
+            OTHERWISE, OTHERWISE, then=ExecutionStatus.FAILED, job_status=JobStatus.FAILED
+        )

@@ -1,0 +1,90 @@
+"""Database lifecycle: the Tortoise config built from settings, init, migrate, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.executor import MigrationExecutor
+
+from gateway.errors import ConfigError
+from gateway.settings import Settings
+from gateway.store.errors import translated
+
+APP = "gateway"
+_SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "FULL"}
+
+
+def database_url(settings: Settings) -> str:
+    """The Tortoise URL with the durability pragmas SPEC §11 requires for SQLite.
+
+    `sqlite://data/gateway.db` → `sqlite://data/gateway.db?journal_mode=WAL&synchronous=FULL`
+    (pragmas already in the URL win).
+    """
+    url = settings.database_url
+    if not url.startswith("sqlite://"):
+        return url.replace("postgresql://", "postgres://", 1)
+    parts = urlsplit(url)
+    query = dict(_SQLITE_PRAGMAS) | dict(parse_qsl(parts.query))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url(settings)},
+        "apps": {
+            APP: {
+                "models": ["gateway.store.models"],
+                "migrations": "migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _ensure_sqlite_dir(settings: Settings) -> None:
+    url = settings.database_url
+    if url.startswith("sqlite://") and ":memory:" not in url:
+        path = urlsplit(url).netloc + urlsplit(url).path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def pending_migrations(settings: Settings) -> list[str]:
+    """Names of the migrations not yet applied to the database (Tortoise must be open)."""
+    config = tortoise_config(settings)
+    executor = MigrationExecutor(get_connection("default"), config["apps"])
+    async with translated("read migration state"):
+        steps = await executor.plan()
+    return [step.migration.name for step in steps if not step.backward]
+
+
+async def open_store(settings: Settings) -> None:
+    """Connect, and refuse to go on with a database that `gateway migrate` has not set up."""
+    _ensure_sqlite_dir(settings)
+    # Global fallback: the server opens the store in its lifespan task, requests run in others.
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    pending = await pending_migrations(settings)
+    if pending:
+        await close_store()
+        raise ConfigError(
+            f"the database needs migrations {', '.join(pending)}: run `gateway migrate`"
+        )
+
+
+async def close_store() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every migration in `migrations/` (Tortoise's built-in migration engine)."""
+    _ensure_sqlite_dir(settings)
+    try:
+        await tortoise_migrate(config=tortoise_config(settings))
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,155 @@
+"""Tortoise models: workflows, their immutable version snapshots, triggers, parse rules,
+nodes, executions and jobs.
+
+The editable rows (workflow, trigger, parse rules, nodes) are what the API edits; every
+definition change also writes a `WorkflowVersion` whose `definition` is the complete,
+self-contained snapshot an execution runs, so queued executions never see later edits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Workflow(Model):
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=100, unique=True)
+    title = fields.CharField(max_length=200, default="")
+    description = fields.TextField(default="")
+    enabled = fields.BooleanField(default=True)
+    sync = fields.BooleanField(default=False)
+    version = fields.IntField(default=1)
+    options: Any = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    trigger: fields.BackwardOneToOneRelation[Trigger]
+    nodes: fields.ReverseRelation[Node]
+
+    class Meta:
+        table = "workflows"
+
+
+class WorkflowVersion(Model):
+    id = fields.IntField(primary_key=True)
+    workflow: fields.ForeignKeyRelation[Workflow] = fields.ForeignKeyField(
+        "gateway.Workflow", related_name="versions", on_delete=fields.CASCADE
+    )
+    workflow_id: int
+    version = fields.IntField()
+    definition: Any = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "workflow_versions"
+        unique_together = (("workflow", "version"),)
+
+
+class Trigger(Model):
+    id = fields.IntField(primary_key=True)
+    workflow: fields.OneToOneRelation[Workflow] = fields.OneToOneField(
+        "gateway.Workflow", related_name="trigger", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=128, unique=True)
+    basic_auth_username = fields.CharField(max_length=200, null=True)
+    basic_auth_password = fields.CharField(max_length=300, null=True)
+    response: Any = fields.JSONField(default=dict)
+    options: Any = fields.JSONField(default=dict)
+
+    parse_rules: fields.ReverseRelation[ParseRule]
+
+    class Meta:
+        table = "triggers"
+
+
+class ParseRule(Model):
+    id = fields.IntField(primary_key=True)
+    trigger: fields.ForeignKeyRelation[Trigger] = fields.ForeignKeyField(
+        "gateway.Trigger", related_name="parse_rules", on_delete=fields.CASCADE
+    )
+    source = fields.CharField(max_length=10)
+    key = fields.CharField(max_length=500)
+    alias = fields.CharField(max_length=200, null=True)
+    var = fields.CharField(max_length=200, null=True)
+    required = fields.BooleanField(default=False)
+    type = fields.CharField(max_length=20, null=True)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "parse_rules"
+
+
+class Node(Model):
+    id = fields.IntField(primary_key=True)
+    workflow: fields.ForeignKeyRelation[Workflow] = fields.ForeignKeyField(
+        "gateway.Workflow", related_name="nodes", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=100)
+    type = fields.CharField(max_length=50)
+    title = fields.CharField(max_length=200, default="")
+    config: Any = fields.JSONField(default=dict)
+    upstream = fields.CharField(max_length=100, null=True)
+    branch_index = fields.IntField(null=True)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "nodes"
+        unique_together = (("workflow", "key"),)
+
+
+class Execution(Model):
+    id = fields.UUIDField(primary_key=True)
+    workflow: fields.ForeignKeyRelation[Workflow] = fields.ForeignKeyField(
+        "gateway.Workflow", related_name="executions", on_delete=fields.CASCADE
+    )
+    version: fields.ForeignKeyRelation[WorkflowVersion] = fields.ForeignKeyField(
+        "gateway.WorkflowVersion", related_name="executions", on_delete=fields.CASCADE
+    )
+    workflow_id: int
+    version_id: int
+    status = fields.CharField(max_length=16)
+    context: Any = fields.JSONField()
+    raw_body = fields.BinaryField()
+    response: Any = fields.JSONField(null=True)
+    error = fields.TextField(null=True)
+    reason = fields.CharField(max_length=100, null=True)
+    event_key = fields.CharField(max_length=300, null=True)
+    attempts = fields.IntField(default=0)
+    replay_of = fields.UUIDField(null=True)
+    created_at = fields.DatetimeField()
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "executions"
+        indexes = (("status", "created_at"), ("workflow", "created_at"))
+
+
+class Job(Model):
+    id = fields.IntField(primary_key=True)
+    execution: fields.ForeignKeyRelation[Execution] = fields.ForeignKeyField(
+        "gateway.Execution", related_name="jobs", on_delete=fields.CASCADE
+    )
+    execution_id: Any
+    node_key = fields.CharField(max_length=100)
+    node_type = fields.CharField(max_length=50)
+    status = fields.CharField(max_length=16)
+    result: Any = fields.JSONField(null=True)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "jobs"
+
+
+class Revision(Model):
+    """A single counter bumped with every definition change, so other processes notice."""
+
+    id = fields.IntField(primary_key=True)
+    value = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "revision"

@@ -1,0 +1,149 @@
+"""Turning an incoming call into `$context` data (SPEC §4): headers, query, body.
+
+Reading enforces the body limit as bytes arrive (a declared Content-Length over the limit
+is refused before reading anything), so an oversized body is never buffered whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+import orjson
+from qs_codec import DecodeOptions, decode
+
+from gateway.errors import Rejected
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+HIDDEN_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_QS_OPTIONS = DecodeOptions()
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
+
+
+class ClientGone(Exception):
+    """The caller disconnected before its body was read."""
+
+
+def too_large(limit: int) -> Rejected:
+    return Rejected(413, "body_too_large", f"the request body is larger than {limit} bytes")
+
+
+async def read_body(receive: Receive, limit: int, declared: int | None) -> bytes:
+    if declared is not None and declared > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def parse_headers(
+    raw: Iterable[tuple[bytes, bytes]], named: frozenset[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(visible headers, hidden ones) keyed by lower-case name; repeats joined with `, `.
+
+    `authorization`, `proxy-authorization` and `cookie` are hidden unless a parse rule
+    names them (`named`); the hidden ones are still returned for authentication.
+    """
+    visible: dict[str, str] = {}
+    hidden: dict[str, str] = {}
+    for name_bytes, value_bytes in raw:
+        name = name_bytes.decode("latin-1").lower()
+        value = value_bytes.decode("latin-1")
+        target = hidden if name in HIDDEN_HEADERS and name not in named else visible
+        target[name] = f"{target[name]}, {value}" if name in target else value
+    return visible, hidden
+
+
+def parse_query(query_string: bytes) -> dict[str, Any]:
+    """qs semantics: `a[0][b]=1&c=2` → `{"a": [{"b": "1"}], "c": "2"}`."""
+    if not query_string:
+        return {}
+    text = query_string.decode("latin-1")
+    return dict(decode(text, _QS_OPTIONS))
+
+
+def media_type(content_type: str | None) -> tuple[str, str | None]:
+    """(`type/subtype` lower-cased, charset or None) from a Content-Type header."""
+    if not content_type:
+        return "", None
+    main, _, params = content_type.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "charset" and value:
+            charset = value.strip('"').lower()
+    return main.strip().lower(), charset
+
+
+def is_json(kind: str) -> bool:
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def parse_json(raw: bytes, depth_limit: int) -> Any:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Rejected(400, "invalid_body", f"the body is not valid JSON: {exc}") from exc
+    # A body with fewer brackets than the limit cannot nest deeper than it.
+    if isinstance(value, dict | list) and raw.count(b"{") + raw.count(b"[") > depth_limit:
+        if _too_deep(value, depth_limit):
+            raise Rejected(
+                400, "invalid_body", f"the JSON body is nested deeper than {depth_limit} levels"
+            )
+    return value
+
+
+def _decode_text(raw: bytes, charset: str | None) -> str:
+    try:
+        return raw.decode(charset or "utf-8")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise Rejected(
+            400, "invalid_body", f"the body is not valid {charset or 'utf-8'} text"
+        ) from exc
+
+
+def parse_body(content_type: str | None, raw: bytes, depth_limit: int) -> Any:
+    """The body as data: JSON (and `+json`), form (qs), text and XML as a string; `{}`
+    when empty. Other types are refused with 415 — the raw bytes are still the caller's."""
+    if not raw:
+        return {}
+    kind, charset = media_type(content_type)
+    if is_json(kind):
+        return parse_json(raw, depth_limit)
+    if kind == "application/x-www-form-urlencoded":
+        return dict(decode(_decode_text(raw, charset), _QS_OPTIONS))
+    if kind.startswith("text/") or kind in _XML_TYPES or kind.endswith("+xml"):
+        return _decode_text(raw, charset)
+    raise Rejected(
+        415,
+        "unsupported_media_type",
+        f"cannot read a body of type {kind or '(none)'!r}",
+        details=[
+            {
+                "supported": "application/json, */*+json, "
+                "application/x-www-form-urlencoded, text/*, application/xml"
+            }
+        ],
+    )

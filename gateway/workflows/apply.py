@@ -1,0 +1,225 @@
+"""Apply workflow documents: validate all, plan, then write everything in one transaction.
+
+This is the one code path for "apply a workflow document", whether it comes from
+`gateway apply`, the server's start-up directory or the GraphQL API. A batch with any
+problem changes nothing, and every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from gateway.errors import DefinitionInvalid, Problem
+from gateway.passwords import hash_password, verify_password
+from gateway.settings import Settings
+from gateway.store import definitions
+from gateway.store.definitions import WorkflowWrite
+from gateway.workflows.compiled import snapshot
+from gateway.workflows.documents import Source, normalise, substitute_env
+from gateway.workflows.validation import validate
+
+WEBHOOK_PATH = "/api/webhook:trigger/"
+_METADATA = ("title", "description", "enabled")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What applying did (or, in a dry run, would do) to one workflow."""
+
+    action: str  # create | update | unchanged | delete
+    key: str
+    version: int | None = None
+    previous_version: int | None = None
+    changed: tuple[str, ...] = ()
+    trigger_key: str | None = None
+
+    def describe(self) -> str:
+        if self.action == "create":
+            return f"+ create {self.key} (version {self.version})"
+        if self.action == "delete":
+            return f"- delete {self.key}"
+        if self.action == "unchanged":
+            return f"= unchanged {self.key} (version {self.version})"
+        bump = (
+            f"version {self.previous_version} → {self.version}"
+            if self.version != self.previous_version
+            else f"version {self.version}"
+        )
+        return f"~ update {self.key} ({bump}: {', '.join(self.changed)})"
+
+
+@dataclass
+class _Batch:
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def trigger_url(settings: Settings, trigger_key: str) -> str:
+    return settings.public_url.rstrip("/") + WEBHOOK_PATH + trigger_key
+
+
+def new_trigger_key() -> str:
+    """A random URL key: 192 bits, 32 URL-safe characters."""
+    return secrets.token_urlsafe(24)
+
+
+def prepare(sources: list[Source], settings: Settings) -> list[dict[str, Any]]:
+    """Canonical, validated documents; DefinitionInvalid with every problem otherwise."""
+    batch = _Batch()
+    seen: dict[str, str] = {}
+    for source in sources:
+        doc = _prepare_one(source, settings, batch)
+        key = doc.get("key")
+        if isinstance(key, str):
+            if key in seen:
+                batch.problems.append(Problem("key", f"also defined in {seen[key]}", workflow=key))
+            seen[key] = source.origin
+        batch.documents.append(doc)
+    if batch.problems:
+        raise DefinitionInvalid(batch.problems)
+    return batch.documents
+
+
+def _prepare_one(source: Source, settings: Settings, batch: _Batch) -> dict[str, Any]:
+    missing: set[str] = set()
+    data = substitute_env(source.data, settings.env, missing)
+    doc, problems = normalise(data)
+    try:
+        doc = orjson.loads(orjson.dumps(doc))
+    except TypeError as exc:
+        problems.append(Problem("", f"holds a value that is not JSON: {exc}"))
+    if doc:
+        problems += validate(doc, settings.template_env)
+    problems += [
+        Problem("", f"environment variable {name} is not set", hint="export it or remove ${...}")
+        for name in sorted(missing)
+    ]
+    key = doc.get("key") if isinstance(doc.get("key"), str) else None
+    origin = source.origin
+    batch.problems += [
+        Problem(p.field, p.message, p.workflow or key or origin, p.hint) for p in problems
+    ]
+    return doc
+
+
+async def apply_documents(
+    sources: list[Source],
+    settings: Settings,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+) -> list[Change]:
+    documents = prepare(sources, settings)
+    keys = [d["key"] for d in documents]
+    stored = {d["key"]: d for d in await definitions.load_documents(None if prune else keys)}
+    await _check_trigger_keys(documents)
+    writes: list[WorkflowWrite] = []
+    changes: list[Change] = []
+    problems: list[Problem] = []
+    for doc in documents:
+        write, change = _plan_one(doc, stored.get(doc["key"]), problems)
+        changes.append(change)
+        if write is not None:
+            writes.append(write)
+    if problems:
+        raise DefinitionInvalid(problems)
+    deletions = sorted(set(stored) - set(keys)) if prune else []
+    changes += [Change("delete", key) for key in deletions]
+    if not dry_run and (writes or deletions):
+        await definitions.write_workflows(writes, deletions)
+    return changes
+
+
+async def _check_trigger_keys(documents: list[dict[str, Any]]) -> None:
+    pinned = {d["trigger"]["key"]: d["key"] for d in documents if d["trigger"].get("key")}
+    problems = []
+    owners = await definitions.trigger_keys_in_use(pinned)
+    for trigger_key, owner in owners.items():
+        if owner != pinned[trigger_key]:
+            problems.append(
+                Problem("trigger.key", f"already used by workflow {owner}", pinned[trigger_key])
+            )
+    pinned_list = [d["trigger"]["key"] for d in documents if d["trigger"].get("key")]
+    for trigger_key in {k for k in pinned_list if pinned_list.count(k) > 1}:
+        problems.append(Problem("trigger.key", "pinned by several documents", pinned[trigger_key]))
+    if problems:
+        raise DefinitionInvalid(problems)
+
+
+def resolve_auth(
+    wanted: Mapping[str, Any] | None,
+    stored: Mapping[str, Any] | None,
+    problems: list[Problem],
+    workflow: str,
+) -> dict[str, Any] | None:
+    """The stored form (`username`, `passwordHash`) of a document's basic authentication.
+
+    A password equal to the stored one keeps its hash; a document without a password keeps
+    the stored hash (exports leave passwords out, so export → apply changes nothing).
+    """
+    if wanted is None:
+        return None
+    password = wanted.get("password")
+    old_hash = (stored or {}).get("passwordHash")
+    if password is None:
+        if old_hash is None:
+            problems.append(
+                Problem(
+                    "trigger.basicAuthentication.password",
+                    "required",
+                    workflow,
+                    hint='use "${NAME}" to read it from the environment',
+                )
+            )
+        return {"username": wanted["username"], "passwordHash": old_hash}
+    if verify_password(password, old_hash):
+        return {"username": wanted["username"], "passwordHash": old_hash}
+    return {"username": wanted["username"], "passwordHash": hash_password(password)}
+
+
+def stored_form(
+    doc: dict[str, Any], stored: dict[str, Any] | None, problems: list[Problem]
+) -> dict[str, Any]:
+    """`doc` as it will be stored: trigger key chosen, password replaced by its hash."""
+    old_trigger = (stored or {}).get("trigger") or {}
+    trigger = dict(doc["trigger"])
+    trigger["key"] = trigger.get("key") or old_trigger.get("key") or new_trigger_key()
+    trigger["basicAuthentication"] = resolve_auth(
+        trigger.get("basicAuthentication"),
+        old_trigger.get("basicAuthentication"),
+        problems,
+        doc["key"],
+    )
+    return {**doc, "trigger": trigger}
+
+
+def _differences(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    changed = [name for name in _METADATA if new[name] != old[name]]
+    if new["trigger"]["key"] != old["trigger"]["key"]:
+        changed.append("trigger key")
+    new_snap, old_snap = snapshot(new), snapshot(old)
+    changed += [name for name in new_snap if new_snap[name] != old_snap.get(name)]
+    return changed
+
+
+def _plan_one(
+    doc: dict[str, Any], stored: dict[str, Any] | None, problems: list[Problem]
+) -> tuple[WorkflowWrite | None, Change]:
+    new = stored_form(doc, stored, problems)
+    trigger_key = new["trigger"]["key"]
+    if stored is None:
+        write = WorkflowWrite(new, None, 1, snapshot(new))
+        return write, Change("create", doc["key"], 1, None, (), trigger_key)
+    version = stored["version"]
+    changed = _differences(new, stored)
+    if not changed:
+        return None, Change("unchanged", doc["key"], version, version, (), trigger_key)
+    bump = snapshot(new) != snapshot(stored)
+    new_version = version + 1 if bump else version
+    write = WorkflowWrite(new, stored["id"], new_version, snapshot(new) if bump else None)
+    return write, Change("update", doc["key"], new_version, version, tuple(changed), trigger_key)

@@ -1,0 +1,81 @@
+"""A workflow version compiled once for the hot path: trigger checks, parse rules, the
+async answer and the node plan, all built from the version's immutable snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.engine.plan import Plan, compile_plan
+from gateway.engine.rules import Rule, compile_rules, named_headers
+from gateway.engine.templates import Template, compile_template
+from gateway.nodes.response import CompiledHeaders
+
+
+def snapshot(document: dict[str, Any]) -> dict[str, Any]:
+    """The versioned part of a stored document: what an execution runs.
+
+    Title, description, `enabled` and the trigger's URL key are not part of it: changing
+    them does not change what a queued execution does.
+    """
+    trigger = {k: v for k, v in document["trigger"].items() if k != "key"}
+    return {
+        "sync": document["sync"],
+        "options": document["options"],
+        "trigger": trigger,
+        "nodes": document["nodes"],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledWorkflow:
+    workflow_id: int
+    workflow_key: str
+    version_id: int
+    sync: bool
+    timeout: float | None
+    keep_executions: str
+    on_worker_lost: str
+    username: str | None
+    password_hash: str | None
+    rules: tuple[Rule, ...]
+    named_headers: frozenset[str]
+    response_status: int
+    response_headers: CompiledHeaders
+    response_body: Template
+    plan: Plan
+
+
+def compile_workflow(
+    workflow_id: int,
+    workflow_key: str,
+    version_id: int,
+    definition: dict[str, Any],
+    default_timeout_ms: int,
+) -> CompiledWorkflow:
+    options = definition.get("options") or {}
+    trigger = definition["trigger"]
+    auth = trigger.get("basicAuthentication") or {}
+    rules = compile_rules(trigger.get("request"))
+    response = trigger.get("response") or {}
+    sync = bool(definition["sync"])
+    timeout_ms = options.get("timeout")
+    if timeout_ms is None and sync:
+        timeout_ms = default_timeout_ms
+    return CompiledWorkflow(
+        workflow_id=workflow_id,
+        workflow_key=workflow_key,
+        version_id=version_id,
+        sync=sync,
+        timeout=timeout_ms / 1000 if timeout_ms else None,
+        keep_executions=options.get("keepExecutions", "all"),
+        on_worker_lost=options.get("onWorkerLost", "rerun"),
+        username=auth.get("username"),
+        password_hash=auth.get("passwordHash"),
+        rules=rules,
+        named_headers=named_headers(rules),
+        response_status=int(response.get("statusCode", 200)),
+        response_headers=CompiledHeaders(response.get("headers")),
+        response_body=compile_template(response.get("body", "ok")),
+        plan=compile_plan(definition),
+    )

@@ -1,0 +1,109 @@
+"""Compiled workflows, cached: trigger key → current version, version id → compiled form.
+
+Versions are immutable, so a compiled version is cached for good (bounded LRU). Which
+version a trigger key points at changes with edits: every definition change bumps a
+revision counter in the database; this process drops its routes at once when it made the
+change itself (`invalidate`) and otherwise within `revision_poll` seconds, when its poller
+sees the counter move. A load that raced with an invalidation is not cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from gateway.errors import GatewayError
+from gateway.settings import Settings
+from gateway.store import definitions
+from gateway.workflows.compiled import CompiledWorkflow, compile_workflow
+
+log = logging.getLogger("gateway.registry")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    enabled: bool
+    workflow: CompiledWorkflow
+
+
+class Registry:
+    def __init__(self, settings: Settings, max_versions: int = 50_000) -> None:
+        self.settings = settings
+        self.max_versions = max_versions
+        self._routes: dict[str, Route | None] = {}
+        self._versions: OrderedDict[int, CompiledWorkflow] = OrderedDict()
+        self._generation = 0
+        self._revision: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._routes.clear()
+
+    async def route(self, trigger_key: str) -> Route | None:
+        if trigger_key in self._routes:
+            return self._routes[trigger_key]
+        generation = self._generation
+        target = await definitions.find_trigger(trigger_key)
+        route = None
+        if target is not None:
+            compiled = self._compiled(
+                target.version_id, target.workflow_id, target.workflow_key, target.definition
+            )
+            route = Route(target.enabled, compiled)
+        if generation == self._generation:
+            if len(self._routes) >= self.max_versions:
+                self._routes.clear()
+            self._routes[trigger_key] = route
+        return route
+
+    async def version(self, version_id: int) -> CompiledWorkflow | None:
+        cached = self._versions.get(version_id)
+        if cached is not None:
+            self._versions.move_to_end(version_id)
+            return cached
+        loaded = await definitions.load_version(version_id)
+        if loaded is None:
+            return None
+        return self._compiled(version_id, *loaded)
+
+    def _compiled(
+        self, version_id: int, workflow_id: int, workflow_key: str, definition: dict[str, object]
+    ) -> CompiledWorkflow:
+        cached = self._versions.get(version_id)
+        if cached is not None:
+            return cached
+        compiled = compile_workflow(
+            workflow_id, workflow_key, version_id, dict(definition), self.settings.sync_timeout
+        )
+        self._versions[version_id] = compiled
+        if len(self._versions) > self.max_versions:
+            self._versions.popitem(last=False)
+        return compiled
+
+    async def start(self) -> None:
+        self._revision = await definitions.current_revision()
+        self._task = asyncio.create_task(self._poll(), name="revision-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.revision_poll)
+            await self.check_revision()
+
+    async def check_revision(self) -> None:
+        try:
+            revision = await definitions.current_revision()
+        except GatewayError as exc:
+            log.warning("cannot read the definitions revision: %s", exc)
+            return
+        if revision != self._revision:
+            self._revision = revision
+            self.invalidate()

@@ -1,0 +1,318 @@
+"""Save-time validation of canonical workflow documents: every problem at once.
+
+A webhook call never discovers a bad definition: anything that can be checked without a
+request is checked here — field types, node configs (each node type's own `check`), the
+graph (upstreams, branch indices, sync-only and async-only nodes), templates, and the nodes
+and environment names that templates refer to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from gateway.engine.paths import parse_path
+from gateway.engine.rules import TYPES
+from gateway.engine.templates import Reference, compile_template
+from gateway.errors import Problem, TemplateError
+from gateway.nodes import node_type, node_types
+from gateway.nodes.common import template_problems
+from gateway.nodes.response import headers_problems, status_problems
+
+WORKFLOW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+NODE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
+TRIGGER_KEY = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
+VAR_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,99}$")
+KEEP_EXECUTIONS = ("all", "failed", "none")
+ON_WORKER_LOST = ("rerun", "error")
+MAX_TIMEOUT_MS = 15 * 60 * 1000
+OPTIONS = frozenset({"timeout", "keepExecutions", "onWorkerLost"})
+
+
+def validate(doc: dict[str, Any], allowed_env: Iterable[str] = ()) -> list[Problem]:
+    """Problems with a canonical document (see `documents.normalise`)."""
+    problems = _check_workflow(doc)
+    problems += _check_trigger(doc["trigger"])
+    problems += _check_nodes(doc["nodes"], bool(doc["sync"] is True))
+    problems += _check_references(doc, frozenset(allowed_env))
+    key = doc.get("key") if isinstance(doc.get("key"), str) else None
+    return [Problem(p.field, p.message, key, p.hint) for p in problems]
+
+
+def _check_workflow(doc: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    key = doc.get("key")
+    if not isinstance(key, str) or not WORKFLOW_KEY.match(key):
+        problems.append(
+            Problem(
+                "key",
+                "required: 1-100 letters, digits, '.', '_' or '-'",
+                hint="e.g. stripe-payments",
+            )
+        )
+    for name in ("title", "description"):
+        if not isinstance(doc.get(name), str):
+            problems.append(Problem(name, "must be text"))
+    for name in ("enabled", "sync"):
+        if not isinstance(doc.get(name), bool):
+            problems.append(Problem(name, "must be true or false"))
+    return problems + _check_options(doc.get("options"), doc.get("sync") is True)
+
+
+def _check_options(options: Any, sync: bool) -> list[Problem]:
+    if not isinstance(options, dict):
+        return [Problem("options", "must be a mapping")]
+    problems = [
+        Problem(f"options.{name}", "unknown option", hint=", ".join(sorted(OPTIONS)))
+        for name in options
+        if name not in OPTIONS
+    ]
+    timeout = options.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int)
+        or not 0 < timeout <= MAX_TIMEOUT_MS
+    ):
+        problems.append(Problem("options.timeout", f"must be milliseconds, 1 to {MAX_TIMEOUT_MS}"))
+    keep = options.get("keepExecutions", "all")
+    if keep not in KEEP_EXECUTIONS:
+        problems.append(Problem("options.keepExecutions", "must be all, failed or none"))
+    elif keep == "none" and not sync:
+        problems.append(
+            Problem(
+                "options.keepExecutions",
+                "none is for sync workflows: an async call is stored before it is answered",
+                hint="use failed to drop successful executions once they finish",
+            )
+        )
+    if options.get("onWorkerLost", "rerun") not in ON_WORKER_LOST:
+        problems.append(Problem("options.onWorkerLost", "must be rerun or error"))
+    return problems
+
+
+def _check_trigger(trigger: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    key = trigger.get("key")
+    if key is not None and (not isinstance(key, str) or not TRIGGER_KEY.match(key)):
+        problems.append(
+            Problem(
+                "trigger.key",
+                "must be 22 to 128 URL-safe characters (A-Z a-z 0-9 _ -)",
+                hint="leave it out to keep the current key or get a random one",
+            )
+        )
+    problems += _check_auth(trigger.get("basicAuthentication"))
+    for source, rules in trigger["request"].items():
+        for index, rule in enumerate(rules):
+            problems += _check_rule(rule, f"trigger.request.{source}[{index}]")
+    problems += _check_trigger_response(trigger["response"])
+    return problems
+
+
+def _check_auth(auth: Any) -> list[Problem]:
+    field = "trigger.basicAuthentication"
+    if auth is None:
+        return []
+    if not isinstance(auth, dict):
+        return [Problem(field, "must be null or {username, password}")]
+    problems = [
+        Problem(f"{field}.{name}", "unknown field")
+        for name in auth
+        if name not in ("username", "password")
+    ]
+    username = auth.get("username")
+    if not isinstance(username, str) or not username or ":" in username:
+        problems.append(Problem(f"{field}.username", "required, without ':'"))
+    password = auth.get("password")
+    if password is not None and (not isinstance(password, str) or not password):
+        problems.append(Problem(f"{field}.password", "must be non-empty text"))
+    return problems
+
+
+def _check_rule(rule: dict[str, Any], field: str) -> list[Problem]:
+    problems: list[Problem] = []
+    key = rule.get("key")
+    if not isinstance(key, str) or not key:
+        problems.append(Problem(f"{field}.key", "required: a path such as data.object.id"))
+    else:
+        try:
+            parse_path(key)
+        except TemplateError as exc:
+            problems.append(Problem(f"{field}.key", str(exc)))
+    if rule.get("alias") is not None and not isinstance(rule["alias"], str):
+        problems.append(Problem(f"{field}.alias", "must be text"))
+    var = rule.get("var")
+    if var is not None and (not isinstance(var, str) or not VAR_NAME.match(var)):
+        problems.append(Problem(f"{field}.var", "must be a name of letters, digits, _ or $"))
+    if not isinstance(rule.get("required"), bool):
+        problems.append(Problem(f"{field}.required", "must be true or false"))
+    if rule.get("type") is not None and rule["type"] not in TYPES:
+        problems.append(Problem(f"{field}.type", f"must be one of {', '.join(TYPES)}"))
+    return problems
+
+
+def _check_trigger_response(response: dict[str, Any]) -> list[Problem]:
+    field = "trigger.response"
+    problems = [
+        Problem(f"{field}.{name}", "unknown field")
+        for name in response
+        if name not in ("statusCode", "headers", "body")
+    ]
+    status = response.get("statusCode")
+    if isinstance(status, str):
+        problems.append(Problem(f"{field}.statusCode", "must be a number from 200 to 599"))
+    else:
+        problems += status_problems(status, f"{field}.statusCode")
+    problems += headers_problems(response.get("headers"), f"{field}.headers")
+    problems += template_problems(response.get("body"), f"{field}.body")
+    return problems
+
+
+def _check_nodes(nodes: list[dict[str, Any]], sync: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for index, node in enumerate(nodes):
+        key = node.get("key")
+        where = f"nodes[{key}]" if isinstance(key, str) and key else f"nodes[{index}]"
+        if not isinstance(key, str) or not NODE_KEY.match(key):
+            problems.append(Problem(f"{where}.key", "required: letters, digits, '_' or '-'"))
+        elif key in seen:
+            problems.append(Problem(f"{where}.key", f"duplicate node key {key!r}"))
+        problems += _check_node(node, where, sync, seen)
+        if isinstance(key, str):
+            seen.setdefault(key, node)
+    return problems
+
+
+def _check_node(
+    node: dict[str, Any], where: str, sync: bool, seen: dict[str, dict[str, Any]]
+) -> list[Problem]:
+    cls = node_type(node["type"]) if isinstance(node.get("type"), str) else None
+    if cls is None:
+        return [
+            Problem(
+                f"{where}.type",
+                f"unknown node type {node.get('type')!r}",
+                hint=", ".join(sorted(node_types())),
+            )
+        ]
+    problems = cls.check(node.get("config"), f"{where}.config")
+    if cls.sync_only and not sync:
+        problems.append(
+            Problem(f"{where}.type", f"{cls.type_name} nodes only work in sync workflows")
+        )
+    if cls.async_only and sync:
+        problems.append(
+            Problem(f"{where}.type", f"{cls.type_name} nodes only work in async workflows")
+        )
+    if not isinstance(node.get("title"), str):
+        problems.append(Problem(f"{where}.title", "must be text"))
+    return problems + _check_position(node, where, seen)
+
+
+def _check_position(
+    node: dict[str, Any], where: str, seen: dict[str, dict[str, Any]]
+) -> list[Problem]:
+    upstream, branch = node.get("upstream"), node.get("branchIndex")
+    if upstream is None:
+        if branch is not None:
+            return [Problem(f"{where}.branchIndex", "only for nodes with an upstream")]
+        return []
+    parent = seen.get(upstream) if isinstance(upstream, str) else None
+    if parent is None:
+        return [
+            Problem(
+                f"{where}.upstream",
+                f"{upstream!r} is not an earlier node",
+                hint="list a branching node before the nodes of its branches",
+            )
+        ]
+    cls = node_type(parent["type"]) if isinstance(parent.get("type"), str) else None
+    config = parent.get("config")
+    indices = cls.branch_indices(config) if cls and isinstance(config, dict) else None
+    if indices is None:
+        return [Problem(f"{where}.upstream", f"node {upstream!r} has no branches")]
+    if isinstance(branch, bool) or branch not in indices:
+        valid = ", ".join(str(i) for i in sorted(indices))
+        return [Problem(f"{where}.branchIndex", f"node {upstream!r} has branches {valid}")]
+    return []
+
+
+def _references(value: Any) -> list[Reference]:
+    try:
+        return list(compile_template(value).references)
+    except TemplateError:
+        return []  # reported by the node's or trigger's own check
+
+
+def _check_references(doc: dict[str, Any], allowed_env: frozenset[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    trigger = doc["trigger"]
+    for ref in _references(trigger["response"]):
+        if ref.root in ("$jobsMapByNodeKey", "$scopes"):
+            problems.append(
+                Problem(
+                    "trigger.response",
+                    f"{ref.root} is not available when an async call is answered",
+                    hint="the trigger's response may use $context, $system and $env",
+                )
+            )
+        problems += _env_problem(ref, allowed_env, "trigger.response")
+    order = [n.get("key") for n in doc["nodes"]]
+    ancestors = _ancestors(doc["nodes"])
+    for position, node in enumerate(doc["nodes"]):
+        where = f"nodes[{node.get('key')}].config"
+        for ref in _references(node.get("config")):
+            problems += _node_ref_problem(ref, node, order[:position], ancestors, where)
+            problems += _env_problem(ref, allowed_env, where)
+    return problems
+
+
+def _ancestors(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
+    upstream = {n.get("key"): n.get("upstream") for n in nodes if isinstance(n.get("key"), str)}
+    out: dict[str, list[str]] = {}
+    for key in upstream:
+        chain: list[str] = []
+        current = upstream.get(key)
+        while isinstance(current, str) and current not in chain and len(chain) < len(upstream):
+            chain.append(current)
+            current = upstream.get(current)
+        out[str(key)] = chain
+    return out
+
+
+def _node_ref_problem(
+    ref: Reference,
+    node: dict[str, Any],
+    earlier: list[Any],
+    ancestors: dict[str, list[str]],
+    where: str,
+) -> list[Problem]:
+    if ref.root not in ("$jobsMapByNodeKey", "$scopes") or not ref.path:
+        return []
+    target = str(ref.path[0])
+    if ref.root == "$jobsMapByNodeKey" and target not in earlier:
+        return [
+            Problem(
+                where,
+                f"{{{{$jobsMapByNodeKey.{target}}}}} does not name a node that runs earlier",
+                hint=f"earlier nodes: {', '.join(str(k) for k in earlier) or 'none'}",
+            )
+        ]
+    if ref.root == "$scopes" and target not in ancestors.get(str(node.get("key")), []):
+        return [Problem(where, f"{{{{$scopes.{target}}}}} is not a loop this node runs inside")]
+    return []
+
+
+def _env_problem(ref: Reference, allowed: frozenset[str], where: str) -> list[Problem]:
+    if ref.root != "$env" or not ref.path or str(ref.path[0]) in allowed:
+        return []
+    name = str(ref.path[0])
+    return [
+        Problem(
+            where,
+            f"$env.{name} is not an allowed environment variable",
+            hint=f"add {name} to GATEWAY_TEMPLATE_ENV",
+        )
+    ]
