@@ -182,4 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> Any:
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        sys.exit(0)

@@ -20,7 +20,7 @@ import yaml
 
 from gateway.errors import Problem
 
-_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_RESPONSE: dict[str, Any] = {"statusCode": 200, "headers": [], "body": "ok"}
 WORKFLOW_FIELDS = frozenset(
@@ -94,8 +94,9 @@ def _read_file(file: Path) -> list[Source]:
 
 
 def substitute_env(value: Any, env: Mapping[str, str], missing: set[str]) -> Any:
-    """`${NAME}` → the environment's value in every string; `$$` → `$`. Unset names are
-    collected in `missing` and left as they were."""
+    """`${NAME}` → the environment's value in every string, `${NAME:-default}` → the
+    default when NAME is unset, `$$` → `$`. Unset names without a default are collected in
+    `missing` and left as they were."""
     if isinstance(value, str):
         if "$" not in value:
             return value
@@ -104,10 +105,12 @@ def substitute_env(value: Any, env: Mapping[str, str], missing: set[str]) -> Any
             name = match.group(1)
             if name is None:
                 return "$"
-            if name not in env:
-                missing.add(name)
-                return match.group(0)
-            return env[name]
+            if name in env:
+                return env[name]
+            if match.group(2) is not None:
+                return match.group(2)
+            missing.add(name)
+            return match.group(0)
 
         return _ENV_REF.sub(replace, value)
     if isinstance(value, list):

@@ -106,6 +106,7 @@ def _check_trigger(trigger: dict[str, Any]) -> list[Problem]:
     for source, rules in trigger["request"].items():
         for index, rule in enumerate(rules):
             problems += _check_rule(rule, f"trigger.request.{source}[{index}]")
+        problems += _check_var_shadowing(source, rules)
     problems += _check_trigger_response(trigger["response"])
     return problems
 
@@ -150,6 +151,27 @@ def _check_rule(rule: dict[str, Any], field: str) -> list[Problem]:
     if rule.get("type") is not None and rule["type"] not in TYPES:
         problems.append(Problem(f"{field}.type", f"must be one of {', '.join(TYPES)}"))
     return problems
+
+
+def _check_var_shadowing(source: str, rules: list[dict[str, Any]]) -> list[Problem]:
+    """A `var` is placed at the top of its source; it must not replace data a rule reads."""
+    roots = set()
+    for rule in rules:
+        try:
+            path = parse_path(rule["key"]) if isinstance(rule.get("key"), str) else ()
+        except TemplateError:
+            continue
+        if len(path) > 1:
+            roots.add(str(path[0]).lower() if source == "headers" else str(path[0]))
+    return [
+        Problem(
+            f"trigger.request.{source}[{index}].var",
+            f"{rule['var']!r} would replace {source}.{rule['var']}, which other rules read",
+            hint="pick a name that is not a top-level key of the request",
+        )
+        for index, rule in enumerate(rules)
+        if rule.get("var") in roots
+    ]
 
 
 def _check_trigger_response(response: dict[str, Any]) -> list[Problem]:
