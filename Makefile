@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint check-services clean
+.PHONY: install run test lint migration clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ lint: install
 
 test: install lint
 	$(BIN)/pytest
+
+# A new migration from model changes: make migration NAME=add_something
+migration: install
+	$(BIN)/tortoise -c gateway.store.tortoise_config.TORTOISE_ORM makemigrations --name $(NAME)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -114,7 +114,7 @@ class Migration(migrations.Migration):
                 ('started_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'executions', 'app': 'gateway', 'indexes': [Index(fields=['status', 'created_at']), Index(fields=['workflow', 'created_at'])], 'pk_attr': 'id'},
+            options={'table': 'executions', 'app': 'gateway', 'indexes': [Index(fields=['status', 'created_at']), Index(fields=['workflow_id', 'created_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -135,4 +135,7 @@ class Processor:
 
     def _record(self, job: JobRecord, status: JobStatus, result: Any) -> None:
         job.finish(status, result)
-        self.results[job.node_key] = result
+        # A new map, never mutated once templates can see it: a result that is (or holds)
+        # an earlier map, e.g. `{{$jobsMapByNodeKey}}`, can then never contain itself.
+        self.results = {**self.results, job.node_key: result}
+        self.scope["$jobsMapByNodeKey"] = self.results

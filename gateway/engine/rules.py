@@ -13,6 +13,7 @@ the original in the parsed data, so `$context.query.page` and the rule's `var` a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from gateway.engine.paths import Segment, assign, parse_path, resolve
 
 SOURCES = ("headers", "query", "body")
 TYPES = ("string", "number", "integer", "boolean", "object", "array")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -45,13 +47,16 @@ def _to_number(value: Any) -> Any:
     if isinstance(value, int | float):
         return value
     if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise _Mismatch from None
-        if number != number or number in (float("inf"), float("-inf")):
+        text = value.strip()
+        match = _NUMBER.fullmatch(text)
+        if match is None:
             raise _Mismatch
-        return int(number) if number.is_integer() and "." not in value else number
+        if match.group(1) is None and match.group(2) is None:
+            return int(text)  # exact, however many digits
+        number = float(text)
+        if number in (float("inf"), float("-inf")):
+            raise _Mismatch
+        return int(number) if number.is_integer() and match.group(1) is None else number
     raise _Mismatch
 
 
@@ -130,6 +135,16 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _write_back(
+    container: dict[str, Any] | list[Any], path: tuple[Segment, ...], value: Any
+) -> None:
+    if isinstance(container, dict):
+        assign(container, path, value)
+        return
+    holder = {"": container}  # `assign` starts from a dict; lists are wrapped for it
+    assign(holder, ("", *path), value)
+
+
 def apply_rules(rules: Iterable[Rule], data: dict[str, Any]) -> list[dict[str, Any]]:
     """Check, coerce and alias values in `data` (`{headers, query, body}`), in place.
 
@@ -150,8 +165,8 @@ def apply_rules(rules: Iterable[Rule], data: dict[str, Any]) -> list[dict[str, A
                 message = f"expected {rule.type}, got {_describe(value)}"
                 problems.append({"source": rule.source, "key": rule.key, "message": message})
                 continue
-            if coerced is not value and isinstance(container, dict):
-                assign(container, rule.path, coerced)
+            if coerced is not value and isinstance(container, dict | list):
+                _write_back(container, rule.path, coerced)
             value = coerced
         if rule.var and isinstance(container, dict):
             container[rule.var] = value

@@ -28,7 +28,8 @@ class End(NodeType):
     @classmethod
     def check(cls, config: Any, field: str) -> list[Problem]:
         problems = super().check(config, field)
-        if not problems and config.get("endStatus", 1) not in _END_STATUSES:
+        status = config.get("endStatus", 1) if not problems else 1
+        if isinstance(status, bool) or not isinstance(status, int) or status not in _END_STATUSES:
             problems.append(Problem(f"{field}.endStatus", "must be 1 (RESOLVED) or -1 (FAILED)"))
         return problems
 

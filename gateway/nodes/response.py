@@ -5,19 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway.engine.templates import Template, compile_template
+from gateway.engine.templates import Template, compile_template, to_text
 from gateway.errors import NodeFailure, Problem
 from gateway.nodes.base import NodeType, Outcome, Respond, register
 from gateway.nodes.common import template_problems
 from gateway.types import JSONObject, Scope
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _MANAGED_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
 def status_problems(value: Any, field: str) -> list[Problem]:
-    if isinstance(value, str) and "{{" in value:
-        return template_problems(value, field)
+    """A status is a number from 200 to 599, or a string that is a placeholder."""
+    if isinstance(value, str):
+        problems = template_problems(value, field)
+        if not problems and compile_template(value).is_constant:
+            problems.append(Problem(field, "must be a number or a {{$...}} placeholder"))
+        return problems
     if isinstance(value, bool) or not isinstance(value, int) or not 200 <= value <= 599:
         return [Problem(field, "must be an HTTP status code from 200 to 599")]
     return []
@@ -36,7 +40,7 @@ def headers_problems(headers: Any, field: str) -> list[Problem]:
             problems.append(Problem(where, "must be an object with a string name and a value"))
             continue
         name = item["name"]
-        if not _TOKEN.match(name):
+        if not _TOKEN.fullmatch(name):
             problems.append(Problem(f"{where}.name", f"{name!r} is not a valid header name"))
         elif name.lower() in _MANAGED_HEADERS:
             problems.append(Problem(f"{where}.name", f"{name} is set by the server"))
@@ -46,10 +50,11 @@ def headers_problems(headers: Any, field: str) -> list[Problem]:
 
 def render_status(template: Template, scope: Scope) -> int:
     value = template.render(scope)
-    try:
-        code = int(value)
-    except (TypeError, ValueError):
-        code = 0
+    code = 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        code = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        code = int(value.strip())
     if not 200 <= code <= 599:
         raise NodeFailure(f"statusCode rendered to {value!r}, not a status from 200 to 599")
     return code
@@ -64,11 +69,7 @@ class CompiledHeaders:
         ]
 
     def render(self, scope: Scope) -> list[tuple[str, str]]:
-        out = []
-        for name, template in self.items:
-            value = template.render(scope)
-            out.append((name, "" if value is None else str(value)))
-        return out
+        return [(name, to_text(template.render(scope))) for name, template in self.items]
 
 
 @register

@@ -8,6 +8,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
 from tortoise.connection import get_connection
+from tortoise.context import TortoiseContext
+from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -88,3 +90,15 @@ async def migrate(settings: Settings) -> None:
         await tortoise_migrate(config=tortoise_config(settings))
     finally:
         await Tortoise.close_connections()
+
+
+async def model_changes(settings: Settings) -> list[str]:
+    """Migrations `makemigrations` would write for model changes not yet in `migrations/`:
+    empty when the models and the migrations agree."""
+    config = tortoise_config(settings)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        if ctx.apps is None:
+            raise ConfigError("Tortoise did not load the gateway's models")
+        writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+    return [f"{writer.app_label}.{writer.name}" for writer in writers]

@@ -125,7 +125,7 @@ class Execution(Model):
 
     class Meta:
         table = "executions"
-        indexes = (("status", "created_at"), ("workflow", "created_at"))
+        indexes = (("status", "created_at"), ("workflow_id", "created_at"))
 
 
 class Job(Model):
