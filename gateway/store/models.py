@@ -4,6 +4,9 @@ nodes, executions and jobs.
 The editable rows (workflow, trigger, parse rules, nodes) are what the API edits; every
 definition change also writes a `WorkflowVersion` whose `definition` is the complete,
 self-contained snapshot an execution runs, so queued executions never see later edits.
+
+Model docstrings become table comments in migrations: keep `;` out of them (Tortoise's
+SQLite migration runner splits statements on it).
 """
 
 from __future__ import annotations
@@ -122,10 +125,18 @@ class Execution(Model):
     created_at = fields.DatetimeField()
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
+    resume_at = fields.DatetimeField(null=True)
+    state: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "executions"
-        indexes = (("status", "created_at"), ("workflow_id", "created_at"))
+        indexes = (
+            ("status", "created_at"),
+            ("workflow_id", "created_at"),
+            ("status", "lease_until"),
+            ("status", "resume_at"),
+        )
 
 
 class Job(Model):
@@ -143,6 +154,36 @@ class Job(Model):
 
     class Meta:
         table = "jobs"
+
+
+class DedupKey(Model):
+    """The first execution accepted for a rendered de-duplication key, until it expires."""
+
+    id = fields.IntField(primary_key=True)
+    workflow: fields.ForeignKeyRelation[Workflow] = fields.ForeignKeyField(
+        "gateway.Workflow", related_name="dedup_keys", on_delete=fields.CASCADE
+    )
+    workflow_id: int
+    key = fields.CharField(max_length=300)
+    execution_id = fields.UUIDField()
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "dedup_keys"
+        unique_together = (("workflow", "key"),)
+
+
+class ApiToken(Model):
+    """A GraphQL bearer token, of which only the SHA-256 is stored."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200, default="")
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_tokens"
 
 
 class Revision(Model):
