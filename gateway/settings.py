@@ -19,6 +19,7 @@ from gateway.errors import ConfigError
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_JSON_DEPTH = 1024
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -140,8 +141,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
 def _check(settings: Settings) -> None:
     if settings.body_limit <= 0:
         raise ConfigError("GATEWAY_BODY_LIMIT must be positive")
-    if settings.json_depth <= 0:
-        raise ConfigError("GATEWAY_JSON_DEPTH must be positive")
+    if not 0 < settings.json_depth <= MAX_JSON_DEPTH:
+        # The JSON parser (orjson) refuses nesting beyond 1024 levels whatever we allow.
+        raise ConfigError(f"GATEWAY_JSON_DEPTH must be from 1 to {MAX_JSON_DEPTH}")
     if settings.sync_timeout <= 0:
         raise ConfigError("GATEWAY_SYNC_TIMEOUT must be positive (milliseconds)")
     if settings.executor_concurrency < 0:

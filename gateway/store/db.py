@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
-from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
 from gateway.errors import ConfigError

@@ -18,6 +18,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 JSON_TYPE = (b"content-type", b"application/json")
 TEXT_TYPE = (b"content-type", b"text/plain; charset=utf-8")
 _CONTROL = {i: " " for i in range(32)} | {127: " "}
+BODILESS = frozenset({204, 304})
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,9 @@ class Answer:
     body: bytes
 
     async def send(self, send: Send) -> None:
-        headers = [*self.headers, (b"content-length", str(len(self.body)).encode())]
+        headers = self.headers
+        if self.status not in BODILESS:  # 204 and 304 carry neither a body nor its length
+            headers = [*headers, (b"content-length", str(len(self.body)).encode())]
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
 
@@ -49,7 +52,7 @@ def answer(
 ) -> Answer:
     raw = [(name.lower().encode("latin-1"), header_value(value)) for name, value in headers]
     typed = any(name == b"content-type" for name, _ in raw)
-    if body is None:
+    if body is None or status in BODILESS:
         content = b""
     elif isinstance(body, str):
         content = body.encode()

@@ -10,13 +10,15 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 import orjson
-from qs_codec import DecodeOptions, decode
+from qs_codec import Charset, DecodeOptions, decode
 
 from gateway.errors import Rejected
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 HIDDEN_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 _QS_OPTIONS = DecodeOptions()
+_QS_LATIN1 = DecodeOptions(charset=Charset.LATIN1)
+_LATIN1_NAMES = frozenset({"iso-8859-1", "latin-1", "latin1", "l1", "iso8859-1"})
 _XML_TYPES = frozenset({"application/xml", "text/xml"})
 
 
@@ -69,7 +71,8 @@ def parse_query(query_string: bytes) -> dict[str, Any]:
     """qs semantics: `a[0][b]=1&c=2` → `{"a": [{"b": "1"}], "c": "2"}`."""
     if not query_string:
         return {}
-    text = query_string.decode("latin-1")
+    # Raw (unescaped) non-ASCII bytes are invalid in a URL; the likeliest intent is UTF-8.
+    text = query_string.decode("utf-8", errors="replace")
     return dict(decode(text, _QS_OPTIONS))
 
 
@@ -105,14 +108,20 @@ def parse_json(raw: bytes, depth_limit: int) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if "recursion" in str(exc) or "depth" in str(exc):
+            raise _too_deep_error(depth_limit) from exc
         raise Rejected(400, "invalid_body", f"the body is not valid JSON: {exc}") from exc
     # A body with fewer brackets than the limit cannot nest deeper than it.
     if isinstance(value, dict | list) and raw.count(b"{") + raw.count(b"[") > depth_limit:
         if _too_deep(value, depth_limit):
-            raise Rejected(
-                400, "invalid_body", f"the JSON body is nested deeper than {depth_limit} levels"
-            )
+            raise _too_deep_error(depth_limit)
     return value
+
+
+def _too_deep_error(depth_limit: int) -> Rejected:
+    return Rejected(
+        400, "invalid_body", f"the JSON body is nested deeper than {depth_limit} levels"
+    )
 
 
 def _decode_text(raw: bytes, charset: str | None) -> str:
@@ -133,7 +142,8 @@ def parse_body(content_type: str | None, raw: bytes, depth_limit: int) -> Any:
     if is_json(kind):
         return parse_json(raw, depth_limit)
     if kind == "application/x-www-form-urlencoded":
-        return dict(decode(_decode_text(raw, charset), _QS_OPTIONS))
+        options = _QS_LATIN1 if charset in _LATIN1_NAMES else _QS_OPTIONS
+        return dict(decode(_decode_text(raw, charset), options))
     if kind.startswith("text/") or kind in _XML_TYPES or kind.endswith("+xml"):
         return _decode_text(raw, charset)
     raise Rejected(
