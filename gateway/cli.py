@@ -21,7 +21,7 @@ from gateway.settings import Settings, load_settings
 from gateway.statuses import ExecutionStatus
 from gateway.store import executions
 from gateway.store.db import close_store, migrate, open_store
-from gateway.workflows.apply import apply_documents, trigger_url
+from gateway.workflows.apply import apply_documents, prepare, trigger_url
 from gateway.workflows.documents import read_sources
 from gateway.workflows.export import dump_yaml, export_documents
 
@@ -65,12 +65,16 @@ async def cmd_apply(args: argparse.Namespace, settings: Settings) -> int:
         print("plan (dry run, nothing changed):" if args.dry_run else "plan:")
         for change in changes:
             print(f"  {change.describe()}")
-        urls = [c for c in changes if c.trigger_key]
+        urls = [c for c in changes if c.action != "delete"]
         if urls:
             print("webhook URLs:")
             width = max(len(c.key) for c in urls)
             for change in urls:
-                url = trigger_url(settings, str(change.trigger_key))
+                url = (
+                    trigger_url(settings, change.trigger_key)
+                    if change.trigger_key
+                    else "(a random key is assigned when applied)"
+                )
                 print(f"  {change.key:<{width}}  POST {url}")
         return 0
 
@@ -111,8 +115,26 @@ async def cmd_executions(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_store(settings, work)
 
 
+async def preflight(settings: Settings) -> None:
+    """What would stop the server during start-up, checked before it starts so the user
+    sees a message rather than a server traceback: schema, and start-up documents."""
+    if settings.workflows_dir:
+        sources, problems = read_sources([settings.workflows_dir])
+        if problems:
+            raise DefinitionInvalid(problems)
+        prepare(sources, settings)
+    await open_store(settings)
+    await close_store()
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+
+    try:
+        asyncio.run(preflight(settings))
+    except DefinitionInvalid as exc:
+        _print_problems(exc)
+        return 1
 
     uvicorn.run(
         "gateway.app:create_app",

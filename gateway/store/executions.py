@@ -110,8 +110,10 @@ async def _commit(ops: Sequence[Operation]) -> None:
         for op in inserts:
             jobs += _job_rows(op.id, op.jobs)
         for fin in finishes:
+            # Only a STARTED execution is finished: one canceled meanwhile stays CANCELED.
+            mine = Execution.filter(id=fin.id, status=ExecutionStatus.STARTED).using_db(conn)
             if fin.delete:
-                await Execution.filter(id=fin.id).using_db(conn).delete()
+                await mine.delete()
                 continue
             values: dict[str, Any] = {
                 "status": fin.status.value,
@@ -121,7 +123,8 @@ async def _commit(ops: Sequence[Operation]) -> None:
             }
             if fin.response is not None:
                 values["response"] = fin.response
-            await Execution.filter(id=fin.id).using_db(conn).update(**values)
+            if not await mine.update(**values):
+                continue
             await Job.filter(execution_id=fin.id).using_db(conn).delete()
             jobs += _job_rows(fin.id, fin.jobs)
         if jobs:

@@ -20,7 +20,7 @@ from gateway.settings import Settings
 from gateway.store import definitions
 from gateway.store.definitions import WorkflowWrite
 from gateway.workflows.compiled import snapshot
-from gateway.workflows.documents import Source, normalise, substitute_env
+from gateway.workflows.documents import Source, canonical_order, normalise, substitute_env
 from gateway.workflows.validation import validate
 
 WEBHOOK_PATH = "/api/webhook:trigger/"
@@ -70,6 +70,14 @@ def new_trigger_key() -> str:
 
 def prepare(sources: list[Source], settings: Settings) -> list[dict[str, Any]]:
     """Canonical, validated documents; DefinitionInvalid with every problem otherwise."""
+    batch = check_documents(sources, settings)
+    if batch.problems:
+        raise DefinitionInvalid(batch.problems)
+    return batch.documents
+
+
+def check_documents(sources: list[Source], settings: Settings) -> _Batch:
+    """Every document in canonical form, with every problem found without the store."""
     batch = _Batch()
     seen: dict[str, str] = {}
     for source in sources:
@@ -80,13 +88,11 @@ def prepare(sources: list[Source], settings: Settings) -> list[dict[str, Any]]:
                 batch.problems.append(Problem("key", f"also defined in {seen[key]}", workflow=key))
             seen[key] = source.origin
         batch.documents.append(doc)
-    if batch.problems:
-        raise DefinitionInvalid(batch.problems)
-    return batch.documents
+    return batch
 
 
 def _prepare_one(source: Source, settings: Settings, batch: _Batch) -> dict[str, Any]:
-    missing: set[str] = set()
+    missing: dict[str, str] = {}
     data = substitute_env(source.data, settings.env, missing)
     doc, problems = normalise(data)
     try:
@@ -95,9 +101,15 @@ def _prepare_one(source: Source, settings: Settings, batch: _Batch) -> dict[str,
         problems.append(Problem("", f"holds a value that is not JSON: {exc}"))
     if doc:
         problems += validate(doc, settings.template_env)
+        if not problems:
+            doc["nodes"] = canonical_order(doc["nodes"])
     problems += [
-        Problem("", f"environment variable {name} is not set", hint="export it or remove ${...}")
-        for name in sorted(missing)
+        Problem(
+            field,
+            f"environment variable {name} is not set",
+            hint="export it, or give a default: ${NAME:-value}",
+        )
+        for name, field in sorted(missing.items())
     ]
     key = doc.get("key") if isinstance(doc.get("key"), str) else None
     origin = source.origin
@@ -114,13 +126,16 @@ async def apply_documents(
     prune: bool = False,
     dry_run: bool = False,
 ) -> list[Change]:
-    documents = prepare(sources, settings)
+    batch = check_documents(sources, settings)
+    problems = batch.problems
+    # Only documents with a usable key can be checked against the store; the others' problems
+    # are already listed, and everything is reported together.
+    documents = [d for d in batch.documents if _has_key(d)]
     keys = [d["key"] for d in documents]
     stored = {d["key"]: d for d in await definitions.load_documents(None if prune else keys)}
-    await _check_trigger_keys(documents)
+    problems += await _trigger_key_problems(documents)
     writes: list[WorkflowWrite] = []
     changes: list[Change] = []
-    problems: list[Problem] = []
     for doc in documents:
         write, change = _plan_one(doc, stored.get(doc["key"]), problems)
         changes.append(change)
@@ -128,6 +143,8 @@ async def apply_documents(
             writes.append(write)
     if problems:
         raise DefinitionInvalid(problems)
+    if dry_run:
+        changes = [_unassigned_key(c, d) for c, d in zip(changes, documents, strict=True)]
     deletions = sorted(set(stored) - set(keys)) if prune else []
     changes += [Change("delete", key) for key in deletions]
     if not dry_run and (writes or deletions):
@@ -135,9 +152,22 @@ async def apply_documents(
     return changes
 
 
-async def _check_trigger_keys(documents: list[dict[str, Any]]) -> None:
-    pinned = {d["trigger"]["key"]: d["key"] for d in documents if d["trigger"].get("key")}
-    problems = []
+def _has_key(doc: dict[str, Any]) -> bool:
+    return isinstance(doc.get("key"), str) and isinstance(doc.get("trigger"), dict)
+
+
+def _unassigned_key(change: Change, doc: dict[str, Any]) -> Change:
+    """A dry run does not know the random key a new workflow will get."""
+    if change.action == "create" and not doc["trigger"].get("key"):
+        return Change(change.action, change.key, change.version, None, change.changed, None)
+    return change
+
+
+async def _trigger_key_problems(documents: list[dict[str, Any]]) -> list[Problem]:
+    pinned = {
+        d["trigger"]["key"]: d["key"] for d in documents if isinstance(d["trigger"].get("key"), str)
+    }
+    problems: list[Problem] = []
     owners = await definitions.trigger_keys_in_use(pinned)
     for trigger_key, owner in owners.items():
         if owner != pinned[trigger_key]:
@@ -147,8 +177,7 @@ async def _check_trigger_keys(documents: list[dict[str, Any]]) -> None:
     pinned_list = [d["trigger"]["key"] for d in documents if d["trigger"].get("key")]
     for trigger_key in {k for k in pinned_list if pinned_list.count(k) > 1}:
         problems.append(Problem("trigger.key", "pinned by several documents", pinned[trigger_key]))
-    if problems:
-        raise DefinitionInvalid(problems)
+    return problems
 
 
 def resolve_auth(
@@ -162,8 +191,8 @@ def resolve_auth(
     A password equal to the stored one keeps its hash; a document without a password keeps
     the stored hash (exports leave passwords out, so export → apply changes nothing).
     """
-    if wanted is None:
-        return None
+    if not isinstance(wanted, Mapping):
+        return None  # absent, or malformed and already reported by validation
     password = wanted.get("password")
     old_hash = (stored or {}).get("passwordHash")
     if password is None:

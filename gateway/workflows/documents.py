@@ -93,10 +93,12 @@ def _read_file(file: Path) -> list[Source]:
     return [Source(f"{file}#{i}", d) for i, d in enumerate(docs, start=1)]
 
 
-def substitute_env(value: Any, env: Mapping[str, str], missing: set[str]) -> Any:
+def substitute_env(
+    value: Any, env: Mapping[str, str], missing: dict[str, str], field: str = ""
+) -> Any:
     """`${NAME}` → the environment's value in every string, `${NAME:-default}` → the
-    default when NAME is unset, `$$` → `$`. Unset names without a default are collected in
-    `missing` and left as they were."""
+    default when NAME is unset, `$$` → `$`. Unset names without a default are left as they
+    were and collected in `missing`, each with the first field that uses it."""
     if isinstance(value, str):
         if "$" not in value:
             return value
@@ -109,15 +111,28 @@ def substitute_env(value: Any, env: Mapping[str, str], missing: set[str]) -> Any
                 return env[name]
             if match.group(2) is not None:
                 return match.group(2)
-            missing.add(name)
+            missing.setdefault(name, field)
             return match.group(0)
 
         return _ENV_REF.sub(replace, value)
     if isinstance(value, list):
-        return [substitute_env(item, env, missing) for item in value]
+        return [
+            substitute_env(item, env, missing, _item_field(field, i, item))
+            for i, item in enumerate(value)
+        ]
     if isinstance(value, dict):
-        return {k: substitute_env(v, env, missing) for k, v in value.items()}
+        return {
+            k: substitute_env(v, env, missing, f"{field}.{k}" if field else str(k))
+            for k, v in value.items()
+        }
     return value
+
+
+def _item_field(field: str, index: int, item: Any) -> str:
+    """Where a list item is: nodes by their key, as every node problem names them."""
+    if isinstance(item, dict) and isinstance(item.get("key"), str) and "type" in item:
+        return f"nodes[{item['key']}]"
+    return f"{field}[{index}]"
 
 
 def _unknown(data: Mapping[str, Any], allowed: frozenset[str], field: str) -> list[Problem]:
@@ -293,6 +308,28 @@ def _flatten_branches(
             problems.append(Problem(f"{where}.branches.{index}", "must be a list of nodes"))
             continue
         _flatten(children, node["key"], index, f"{where}.branches.{index}", out, problems)
+
+
+def canonical_order(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Valid flat nodes in one order that depends only on the graph: depth first, each node
+    followed by its branches in ascending index. Two documents that describe the same graph
+    (nested or flat, branches listed in any order) come out equal, so re-applying an export
+    changes nothing."""
+    children: dict[tuple[str | None, int | None], list[dict[str, Any]]] = {}
+    for node in nodes:
+        upstream = node.get("upstream")
+        branch = node.get("branchIndex") if upstream is not None else None
+        children.setdefault((upstream, branch), []).append(node)
+    out: list[dict[str, Any]] = []
+
+    def walk(key: tuple[str | None, int | None]) -> None:
+        for node in children.get(key, []):
+            out.append(node)
+            for index in sorted(i for (up, i) in children if up == node["key"] and i is not None):
+                walk((node["key"], index))
+
+    walk((None, None))
+    return out
 
 
 def nest(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:

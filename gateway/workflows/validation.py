@@ -281,14 +281,49 @@ def _check_references(doc: dict[str, Any], allowed_env: frozenset[str]) -> list[
                 )
             )
         problems += _env_problem(ref, allowed_env, "trigger.response")
-    order = [n.get("key") for n in doc["nodes"]]
+    before = _runs_before(doc["nodes"])
     ancestors = _ancestors(doc["nodes"])
-    for position, node in enumerate(doc["nodes"]):
+    for node in doc["nodes"]:
         where = f"nodes[{node.get('key')}].config"
+        earlier = before.get(str(node.get("key")), [])
         for ref in _references(node.get("config")):
-            problems += _node_ref_problem(ref, node, order[:position], ancestors, where)
+            problems += _node_ref_problem(ref, node, earlier, ancestors, where)
             problems += _env_problem(ref, allowed_env, where)
     return problems
+
+
+def _runs_before(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """For each node, the nodes that have certainly run when it runs: earlier nodes of its
+    own chain (with everything in their branches), its branching ancestors, and what ran
+    before those — never a node of a sibling branch."""
+    children: dict[tuple[Any, Any], list[str]] = {}
+    for node in nodes:
+        upstream = node.get("upstream")
+        branch = node.get("branchIndex") if upstream is not None else None
+        if isinstance(node.get("key"), str):
+            children.setdefault((upstream, branch), []).append(node["key"])
+    before: dict[str, list[str]] = {}
+
+    def subtree(key: str) -> list[str]:
+        out = [key]
+        for (upstream, _), keys in children.items():
+            if upstream == key:
+                for child in keys:
+                    out += subtree(child)
+        return out
+
+    def walk(chain: tuple[Any, Any], inherited: list[str]) -> None:
+        seen = list(inherited)
+        for key in children.get(chain, []):
+            if key in before:
+                continue  # a cycle or a duplicate key, reported elsewhere
+            before[key] = seen
+            for upstream, index in [c for c in children if c[0] == key]:
+                walk((upstream, index), [*seen, key])
+            seen = [*seen, *subtree(key)]
+
+    walk((None, None), [])
+    return before
 
 
 def _ancestors(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -319,7 +354,7 @@ def _node_ref_problem(
             Problem(
                 where,
                 f"{{{{$jobsMapByNodeKey.{target}}}}} does not name a node that runs earlier",
-                hint=f"earlier nodes: {', '.join(str(k) for k in earlier) or 'none'}",
+                hint=f"earlier nodes: {', '.join(dict.fromkeys(map(str, earlier))) or 'none'}",
             )
         ]
     if ref.root == "$scopes" and target not in ancestors.get(str(node.get("key")), []):
