@@ -20,7 +20,7 @@ run: install
 		$(BIN)/gateway serve
 
 lint: install
-	$(BIN)/ruff check gateway tests migrations
+	$(BIN)/ruff check gateway tests
 	$(BIN)/ruff format --check gateway tests
 	$(BIN)/mypy
 
