@@ -1,36 +1,61 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gateway.settings import Settings
-from tests.support import (
-    Gateway,
-    copy_database,
-    make_settings,
-    migrate_database,
-    running_gateway,
-    sqlite_url,
-)
+from tests.databases import PostgresTemplate, SqliteTemplate, in_ci, postgres_reachable
+from tests.support import Gateway, make_settings, running_gateway
 
 SettingsFactory = Callable[..., Settings]
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses a database runs on both backends, unless marked for one."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    backends = list(BACKENDS)
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        backends.remove("postgres")
+    if metafunc.definition.get_closest_marker("postgres_only"):
+        backends.remove("sqlite")
+    metafunc.parametrize("backend", backends)
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One database migrated by `gateway migrate`; each test gets a copy."""
-    directory = tmp_path_factory.mktemp("template")
-    path = directory / "template.db"
-    migrate_database(sqlite_url(path), directory)
-    return path
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """One SQLite database migrated by `gateway migrate`; each test gets a copy."""
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresTemplate]:
+    problem = postgres_reachable()
+    if problem is not None:
+        if in_ci():
+            pytest.fail(f"PostgreSQL is required in CI: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    template = PostgresTemplate(tmp_path_factory.mktemp("postgres-template"))
+    yield template
+    template.close()
 
 
 @pytest.fixture
-def database_url(template_db: Path, tmp_path: Path) -> str:
-    return copy_database(template_db, tmp_path / "gateway.db")
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("sqlite_template")
+        yield template.clone(tmp_path / "gateway.db")
+        return
+    postgres: PostgresTemplate = request.getfixturevalue("postgres_template")
+    name = postgres.clone()
+    try:
+        yield postgres.url(name)
+    finally:
+        postgres.drop(name)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
-from tests.support import GATEWAY_BIN, ROOT, free_port
+from tests.support import GATEWAY_BIN, ROOT, TEST_SECRET_KEY, free_port
 
 READY = b"Application startup complete"
 
@@ -58,6 +58,7 @@ async def serve(database_url: str, cwd: Path, **env: str) -> AsyncIterator[Serve
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_CONFIG": "/nonexistent/gateway.toml",
         "GATEWAY_WORKFLOWS_DIR": str(ROOT / "config" / "workflows"),
+        "GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
         **env,
     }
     process = await asyncio.create_subprocess_exec(

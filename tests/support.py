@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from gateway.workflows.documents import Source
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT.parent / "shared" / "payloads"
 GATEWAY_BIN = str(Path(sys.executable).parent / "gateway")
+TEST_SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"
 
 
 def free_port() -> int:
@@ -44,13 +44,9 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite://{path}"
 
 
-def copy_database(template: Path, target: Path) -> str:
-    shutil.copyfile(template, target)
-    return sqlite_url(target)
-
-
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     env = {"GATEWAY_CONFIG": "/nonexistent/gateway.toml", **overrides.pop("env", {})}
+    overrides.setdefault("secret_key", TEST_SECRET_KEY)
     return load_settings(env, database_url=database_url, **overrides)
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import signal
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from gateway.settings import Settings
 from gateway.statuses import ExecutionStatus
 from gateway.store import executions
+from gateway.store.db import close_store, open_store
+from gateway.store.models import Execution
 from tests.conftest import SettingsFactory
 from tests.processes import Server, serve
 from tests.support import running_gateway
@@ -31,10 +33,14 @@ def event(n: int) -> dict[str, Any]:
     }
 
 
-def stored_statuses(database: Path) -> dict[str, str]:
-    with sqlite3.connect(database) as conn:
-        rows = conn.execute("SELECT id, status FROM executions").fetchall()
-    return {str(uuid.UUID(str(row[0]))): row[1] for row in rows}
+async def stored_statuses(settings: Settings) -> dict[str, str]:
+    """Every stored execution's status, read straight from the database."""
+    await open_store(settings)
+    try:
+        rows = await Execution.all().values_list("id", "status")
+    finally:
+        await close_store()
+    return {str(row[0]): str(row[1]) for row in rows}
 
 
 async def burst(server: Server, calls: int, stop_after: int, stop: str) -> list[str]:
@@ -77,12 +83,11 @@ async def test_served_over_real_http(database_url: str, tmp_path: Path) -> None:
 async def test_kill_9_mid_burst_loses_no_accepted_call(
     database_url: str, tmp_path: Path, settings_factory: SettingsFactory
 ) -> None:
-    database = Path(database_url.removeprefix("sqlite://"))
     async with serve(database_url, tmp_path, GATEWAY_EXECUTOR_CONCURRENCY="2") as server:
         accepted = await burst(server, calls=400, stop_after=150, stop="kill")
         assert await server.wait() == -9
 
-    stored = stored_statuses(database)
+    stored = await stored_statuses(settings_factory())
     assert len(accepted) >= 150
     assert set(accepted) <= set(stored), "a 2xx was sent for an execution that is not stored"
 
@@ -95,15 +100,14 @@ async def test_kill_9_mid_burst_loses_no_accepted_call(
 
 
 async def test_sigterm_finishes_running_executions_and_answers_in_flight_calls(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, settings_factory: SettingsFactory
 ) -> None:
-    database = Path(database_url.removeprefix("sqlite://"))
     async with serve(database_url, tmp_path, GATEWAY_EXECUTOR_CONCURRENCY="2") as server:
         accepted = await burst(server, calls=300, stop_after=100, stop="term")
         # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status shows it
         assert await server.wait() == -signal.SIGTERM
 
-    stored = stored_statuses(database)
+    stored = await stored_statuses(settings_factory())
     assert set(accepted) <= set(stored)
     assert "STARTED" not in stored.values()  # running executions finished before exit
     assert "Application shutdown complete." in "".join(server.log)

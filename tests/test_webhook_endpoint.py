@@ -348,6 +348,7 @@ async def test_async_call_gets_the_triggers_configured_answer(gateway: Gateway) 
     assert row["workflow"] == "custom"
 
 
+@pytest.mark.sqlite_only  # PostgreSQL outages: tests/test_outages.py
 async def test_async_call_gets_503_while_the_database_refuses_writes(gateway: Gateway) -> None:
     await gateway.apply(HOOK)
     url = await gateway.url("hook")
@@ -362,6 +363,7 @@ async def test_async_call_gets_503_while_the_database_refuses_writes(gateway: Ga
     assert [r["id"] for r in await gateway.executions()] == [accepted.headers["x-execution-id"]]
 
 
+@pytest.mark.sqlite_only
 async def test_sync_call_is_not_a_success_when_its_record_cannot_be_written(
     gateway: Gateway,
 ) -> None:

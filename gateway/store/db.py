@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -69,6 +70,9 @@ async def pending_migrations(settings: Settings) -> list[str]:
 async def open_store(settings: Settings) -> None:
     """Connect, and refuse to go on with a database that `gateway migrate` has not set up."""
     _ensure_sqlite_dir(settings)
+    # Tortoise caches compiled INSERT/UPDATE statements per connection *name*; a process that
+    # reconnects to another kind of database under the same name must not reuse them.
+    EXECUTOR_CACHE.clear()
     # Global fallback: the server opens the store in its lifespan task, requests run in others.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     pending = await pending_migrations(settings)

@@ -1,4 +1,11 @@
-"""Translation of database driver errors into the gateway's own (STYLE §7)."""
+"""Translation of database driver errors into the gateway's own (STYLE §7).
+
+Tortoise wraps most driver errors in `OperationalError`, including SQL mistakes, so the
+decision is made on the driver's error underneath: only failures of the database *service*
+(connection refused or lost, server shutting down, too many connections, SQLite busy or
+unwritable) become `StoreUnavailable`, which callers answer with 503 + Retry-After. Anything
+else propagates as the bug it is (logged, answered 500).
+"""
 
 from __future__ import annotations
 
@@ -6,37 +13,39 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from tortoise.exceptions import (
-    ConfigurationError,
-    DBConnectionError,
-    IntegrityError,
-    OperationalError,
-    TransactionManagementError,
-)
+import asyncpg
+from tortoise.exceptions import DBConnectionError, IntegrityError
 
 from gateway.errors import Conflict, StoreUnavailable
 
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
+_SERVICE_ERRORS: tuple[type[BaseException], ...] = (
     DBConnectionError,
-    OperationalError,
-    TransactionManagementError,
-    ConfigurationError,
-    sqlite3.OperationalError,
     ConnectionError,
     OSError,
     TimeoutError,
+    asyncpg.PostgresConnectionError,  # class 08: connection exceptions
+    asyncpg.InterfaceError,  # connection closed or pool shut down under us
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.ReadOnlySQLTransactionError,  # a standby, or a read-only database
+    asyncpg.QueryCanceledError,  # statement timeout
 )
+_SQLITE_SERVICE_MESSAGES = ("locked", "readonly", "read-only", "disk", "unable to open", "busy")
 
-try:  # asyncpg is present with the PostgreSQL extra; its errors leak through Tortoise
-    import asyncpg
 
-    _UNAVAILABLE += (
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.CannotConnectNowError,
-    )
-except ImportError:  # pragma: no cover
-    pass
+def _service_failure(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, _SERVICE_ERRORS):
+            return True
+        if isinstance(exc, sqlite3.OperationalError):
+            return any(word in str(exc).lower() for word in _SQLITE_SERVICE_MESSAGES)
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 @asynccontextmanager
@@ -46,5 +55,7 @@ async def translated(action: str) -> AsyncIterator[None]:
         yield
     except IntegrityError as exc:
         raise Conflict(f"{action}: {exc}") from exc
-    except _UNAVAILABLE as exc:
-        raise StoreUnavailable(f"{action}: database unavailable ({exc})") from exc
+    except Exception as exc:
+        if _service_failure(exc):
+            raise StoreUnavailable(f"{action}: database unavailable ({exc})") from exc
+        raise

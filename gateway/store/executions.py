@@ -21,7 +21,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from gateway.engine.processor import JobRecord, utcnow
-from gateway.errors import GatewayError, StoreUnavailable
+from gateway.errors import GatewayError
 from gateway.statuses import ExecutionStatus
 from gateway.store.errors import translated
 from gateway.store.models import Execution, Job, Workflow
@@ -177,9 +177,9 @@ class ExecutionWriter:
                     _settle(batch, exc)
                 else:
                     await self._one_by_one(batch)
-            except Exception as exc:
+            except Exception as exc:  # a bug, not an outage: each caller logs and answers 500
                 log.exception("execution write failed")
-                _settle(batch, StoreUnavailable(f"write executions: {exc}"))
+                _settle(batch, exc)
             else:
                 _settle(batch, None)
 
