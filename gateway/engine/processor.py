@@ -1,25 +1,70 @@
-"""Run a plan against one request context, recording a job per node.
+"""Run a plan against one request context, recording a job per node run.
 
 The processor is the only place that sequences nodes: a chain runs in order, a `Branch`
-outcome runs that branch and then continues the chain, `Finish` and `Respond` end the whole
-execution. A node raising `NodeFailure` ends it ERROR with the node's message; any other
-exception is logged with context and ends it ERROR as an internal error.
+outcome runs that branch and then continues the chain, `Finish`, `Respond` and `Stop` end
+the whole execution. A node raising `NodeFailure` ends it ERROR with the node's message;
+any other exception is logged with context and ends it ERROR as an internal error.
+
+Control nodes (loop, parallel) run their own branches through `RunContext.branches`. Every
+node run inside them is a job of its own: a loop over three items with two nodes in its
+branch records the loop's job, then six jobs (two per iteration, in order), each with the
+iteration in `JobRecord.position`; `$jobsMapByNodeKey` holds the latest run's result.
+Jobs of concurrent branches are recorded in the order they start. Loop iterations across
+the whole execution are capped at `MAX_ITERATIONS`; the loop that would pass the cap fails.
+
+Parking and resuming (delay, async workflows only):
+
+- A node returning `Park` (delay) stops the run: `run()` returns a `RunResult` with
+  status QUEUED, `parked.resume_at` (an aware UTC datetime) and `parked.state`, a JSON
+  object. `jobs` are those of this run; the delay's job is last, PENDING, result
+  `{"resumeAt": ...}`. The caller stores the execution QUEUED with `resume_at` and `state`
+  (and the jobs), and at `resume_at` (or later) builds a new
+  `Processor(plan, context, env, execution_id=..., resume=state)` for the same workflow
+  version and context, and calls `run()` again.
+- The resumed run's first job is the delay's job again, same `node_key` and `started_at`,
+  now finished (RESOLVED, or FAILED when the delay's `endStatus` is -1, which then ends the
+  execution FAILED). It supersedes the PENDING job stored at parking: update that row
+  rather than add one. The run then continues after the delay node, with the results of
+  the earlier run visible in `$jobsMapByNodeKey`; it may park again.
+- `state` is opaque to the caller: `{"version": 1, "node", "startedAt", "then", "result",
+  "stack", "results", "scopes"}`. A state that does not fit the plan ends the run ERROR.
+- A delay inside a loop or parallel branch is refused when the workflow is saved; should
+  one run anyway, it fails as a node error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from gateway.engine.plan import Plan, Step
 from gateway.errors import NodeFailure
-from gateway.nodes.base import Branch, Done, Finish, Outcome, Respond
+from gateway.nodes.base import (
+    CANCEL_BRANCH,
+    Assign,
+    Branch,
+    Done,
+    Ended,
+    Finish,
+    Outcome,
+    Park,
+    Respond,
+    RunContext,
+    Stop,
+)
 from gateway.statuses import ExecutionStatus, JobStatus
 
 log = logging.getLogger("gateway.engine")
+
+MAX_ITERATIONS = 10_000
+STATE_VERSION = 1
+
+ChainId = tuple[str | None, int | None]
+MAIN: ChainId = (None, None)
 
 
 def utcnow() -> datetime:
@@ -34,11 +79,18 @@ class JobRecord:
     status: JobStatus = JobStatus.PENDING
     result: Any = None
     finished_at: datetime | None = None
+    position: tuple[int, ...] = ()
 
     def finish(self, status: JobStatus, result: Any) -> None:
         self.status = status
         self.result = result
         self.finished_at = utcnow()
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    resume_at: datetime
+    state: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -48,13 +100,29 @@ class RunResult:
     response: Respond | None = None
     error: str | None = None
     reason: str | None = None
+    parked: Parked | None = None
+
+
+@dataclass(slots=True)
+class _Parking:
+    """A park on its way out: the chains to go on with, innermost first."""
+
+    job: JobRecord
+    outcome: Park
+    stack: list[dict[str, Any]] = field(default_factory=list)
+
+
+_Stopped = Ended | _Parking
 
 
 @dataclass(frozen=True, slots=True)
-class _Ending:
-    status: ExecutionStatus
-    response: Respond | None = None
-    error: str | None = None
+class _Frame:
+    """Where a chain runs: the `$scopes` it sees, its loop position, its own jobs."""
+
+    scopes: Mapping[str, Any]
+    position: tuple[int, ...] = ()
+    jobs: list[JobRecord] = field(default_factory=list)
+    in_branch: bool = False
 
 
 class Processor:
@@ -68,24 +136,33 @@ class Processor:
         *,
         execution_id: str = "",
         clock: Callable[[], datetime] = utcnow,
+        resume: dict[str, Any] | None = None,
     ) -> None:
         self.plan = plan
         self.execution_id = execution_id
         self.jobs: list[JobRecord] = []
-        self.results: dict[str, Any] = {}
-        self.scope: dict[str, Any] = {
+        self.results: dict[str, Any] = dict(resume.get("results") or {}) if resume else {}
+        self.iterations = 0
+        self.resume = resume
+        self.roots: dict[str, Any] = {
             "$context": context,
-            "$jobsMapByNodeKey": self.results,
-            "$scopes": {},
             "$system": {"now": clock().isoformat()},
             "$env": env or {},
         }
 
+    def scope(self, scopes: Mapping[str, Any]) -> dict[str, Any]:
+        return {**self.roots, "$jobsMapByNodeKey": self.results, "$scopes": scopes}
+
     async def run(self) -> RunResult:
-        ending = await self._run_chain(self.plan.chain)
-        if ending is None:
+        if self.resume is not None:
+            stopped = await self._resume(self.resume)
+        else:
+            stopped = await self._run_chain(MAIN, 0, _Frame({}))
+        if stopped is None:
             return RunResult(ExecutionStatus.RESOLVED, self.jobs)
-        return RunResult(ending.status, self.jobs, ending.response, ending.error)
+        if isinstance(stopped, _Parking):
+            return self._parked(stopped)
+        return RunResult(stopped.status, self.jobs, stopped.response, stopped.error)
 
     def abort(self, reason: str, status: ExecutionStatus = ExecutionStatus.ABORTED) -> RunResult:
         """The result of a run stopped from outside (timeout, cancel): open jobs end ABORTED."""
@@ -94,48 +171,183 @@ class Processor:
                 job.finish(JobStatus.ABORTED, None)
         return RunResult(status, self.jobs, reason=reason, error=f"execution {reason}")
 
-    async def _run_chain(self, chain: tuple[Step, ...]) -> _Ending | None:
-        for step in chain:
-            ending = await self._run_step(step)
-            if ending is not None:
-                return ending
+    def _chain(self, chain: ChainId) -> tuple[Step, ...]:
+        upstream, index = chain
+        if upstream is None:
+            return self.plan.chain
+        return self.plan.steps[upstream].branches.get(index or 0, ())
+
+    async def _run_chain(self, chain: ChainId, start: int, frame: _Frame) -> _Stopped | None:
+        steps = self._chain(chain)
+        for position in range(start, len(steps)):
+            stopped = await self._run_step(steps[position], frame)
+            if isinstance(stopped, _Parking):
+                stopped.stack.append({"chain": list(chain), "next": position + 1, "then": None})
+            if stopped is not None:
+                return stopped
         return None
 
-    async def _run_step(self, step: Step) -> _Ending | None:
-        job = JobRecord(step.key, step.type, utcnow())
+    async def _run_step(self, step: Step, frame: _Frame) -> _Stopped | None:
+        job = JobRecord(step.key, step.type, utcnow(), position=frame.position)
         self.jobs.append(job)
+        frame.jobs.append(job)
+        run = RunContext(self.execution_id, step.key, frame.position, _Branches(self, step, frame))
         try:
-            outcome = await step.node.run(self.scope)
+            outcome = await step.node.execute(self.scope(frame.scopes), run)
         except NodeFailure as exc:
             job.finish(JobStatus.ERROR, {"error": str(exc)})
-            return _Ending(ExecutionStatus.ERROR, error=f"node {step.key}: {exc}")
+            return Ended(ExecutionStatus.ERROR, error=f"node {step.key}: {exc}")
         except Exception:
             log.exception(
                 "node raised", extra={"execution_id": self.execution_id, "node": step.key}
             )
             job.finish(JobStatus.ERROR, {"error": "internal error"})
-            return _Ending(ExecutionStatus.ERROR, error=f"node {step.key}: internal error")
-        return await self._follow(step, job, outcome)
+            return Ended(ExecutionStatus.ERROR, error=f"node {step.key}: internal error")
+        return await self._follow(step, job, outcome, frame)
 
-    async def _follow(self, step: Step, job: JobRecord, outcome: Outcome) -> _Ending | None:
+    async def _follow(
+        self, step: Step, job: JobRecord, outcome: Outcome, frame: _Frame
+    ) -> _Stopped | None:
+        if isinstance(outcome, Branch):
+            return await self._branch(step, job, outcome, frame)
+        if isinstance(outcome, Park):
+            return self._park(step, job, outcome, frame)
+        if isinstance(outcome, Assign):
+            self._record(job, JobStatus.RESOLVED, outcome.value)
+            self.results = {**self.results, outcome.target: outcome.value}
+            return None
         if isinstance(outcome, Done):
             self._record(job, JobStatus.RESOLVED, outcome.result)
             return None
-        if isinstance(outcome, Branch):
-            self._record(job, outcome.job_status, outcome.result)
-            ending = await self._run_chain(step.branches.get(outcome.index, ()))
-            if ending is None and outcome.then is not None:
-                return _Ending(outcome.then)
-            return ending
         if isinstance(outcome, Finish):
             self._record(job, outcome.job_status, outcome.result)
-            return _Ending(outcome.status)
+            return Ended(outcome.status)
+        if isinstance(outcome, Stop):
+            self._record(job, outcome.job_status, outcome.result)
+            return outcome.ended
         self._record(job, JobStatus.RESOLVED, outcome.result)
-        return _Ending(ExecutionStatus.RESOLVED, response=outcome)
+        return Ended(ExecutionStatus.RESOLVED, response=outcome)
+
+    async def _branch(
+        self, step: Step, job: JobRecord, outcome: Branch, frame: _Frame
+    ) -> _Stopped | None:
+        self._record(job, outcome.job_status, outcome.result)
+        stopped = await self._run_chain((step.key, outcome.index), 0, frame)
+        if isinstance(stopped, _Parking):
+            stopped.stack[-1]["then"] = outcome.then.value if outcome.then else None
+        if stopped is None and outcome.then is not None:
+            return Ended(outcome.then)
+        return stopped
+
+    def _park(self, step: Step, job: JobRecord, outcome: Park, frame: _Frame) -> _Stopped:
+        if frame.in_branch:
+            job.finish(JobStatus.ERROR, {"error": "cannot wait inside a loop or parallel branch"})
+            return Ended(ExecutionStatus.ERROR, error=f"node {step.key}: cannot wait here")
+        job.result = outcome.result
+        return _Parking(job, outcome)
 
     def _record(self, job: JobRecord, status: JobStatus, result: Any) -> None:
         job.finish(status, result)
         # A new map, never mutated once templates can see it: a result that is (or holds)
         # an earlier map, e.g. `{{$jobsMapByNodeKey}}`, can then never contain itself.
         self.results = {**self.results, job.node_key: result}
-        self.scope["$jobsMapByNodeKey"] = self.results
+
+    async def run_branch(
+        self,
+        step: Step,
+        frame: _Frame,
+        index: int,
+        scopes: Mapping[str, Any],
+        iteration: int | None,
+    ) -> Ended | None:
+        """A control node's branch run (see `Branches.run`)."""
+        position = frame.position
+        if iteration is not None:
+            self.iterations += 1
+            if self.iterations > MAX_ITERATIONS:
+                raise NodeFailure(f"more than {MAX_ITERATIONS} loop iterations in one execution")
+            position = (*position, iteration)
+        inner = _Frame({**frame.scopes, **scopes}, position, [], in_branch=True)
+        try:
+            stopped = await self._run_chain((step.key, index), 0, inner)
+        except asyncio.CancelledError as exc:
+            status = JobStatus.CANCELED if CANCEL_BRANCH in exc.args else JobStatus.ABORTED
+            for job in inner.jobs:
+                if job.status is JobStatus.PENDING:
+                    job.finish(status, None)
+            raise
+        assert not isinstance(stopped, _Parking)  # _park refuses inside branches
+        return stopped
+
+    def _parked(self, parking: _Parking) -> RunResult:
+        outcome = parking.outcome
+        state = {
+            "version": STATE_VERSION,
+            "node": parking.job.node_key,
+            "startedAt": parking.job.started_at.isoformat(),
+            "then": outcome.then.value if outcome.then else None,
+            "result": outcome.result,
+            "stack": parking.stack,
+            "results": self.results,
+            "scopes": {},
+        }
+        parked = Parked(outcome.resume_at.astimezone(UTC), state)
+        return RunResult(ExecutionStatus.QUEUED, self.jobs, parked=parked)
+
+    async def _resume(self, state: dict[str, Any]) -> _Stopped | None:
+        try:
+            stack, job = self._resumed_job(state)
+        except (KeyError, TypeError, ValueError) as exc:
+            return Ended(ExecutionStatus.ERROR, error=f"cannot resume: state does not fit ({exc})")
+        if job.status is not JobStatus.RESOLVED:
+            return Ended(ExecutionStatus.FAILED)
+        for depth, entry in enumerate(stack):
+            stopped = await self._run_chain(entry[0], entry[1], _Frame(state.get("scopes") or {}))
+            if isinstance(stopped, _Parking):
+                stopped.stack.extend(state["stack"][depth + 1 :])
+            if stopped is not None:
+                return stopped
+            if entry[2] is not None:
+                return Ended(entry[2])
+        return None
+
+    def _resumed_job(
+        self, state: dict[str, Any]
+    ) -> tuple[list[tuple[ChainId, int, ExecutionStatus | None]], JobRecord]:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown state version {state.get('version')!r}")
+        step = self.plan.steps[state["node"]]
+        stack = []
+        for entry in state["stack"]:
+            upstream, index = entry["chain"]
+            if upstream is not None and upstream not in self.plan.steps:
+                raise KeyError(upstream)
+            then = ExecutionStatus(entry["then"]) if entry["then"] else None
+            stack.append(((upstream, index), int(entry["next"]), then))
+        job = JobRecord(step.key, step.type, datetime.fromisoformat(state["startedAt"]))
+        failed = state.get("then") == ExecutionStatus.FAILED.value
+        self.jobs.append(job)
+        self._record(job, JobStatus.FAILED if failed else JobStatus.RESOLVED, state.get("result"))
+        return stack, job
+
+
+class _Branches:
+    """`Branches` for one step: runs its branch chains through the processor."""
+
+    def __init__(self, processor: Processor, step: Step, frame: _Frame) -> None:
+        self.processor = processor
+        self.step = step
+        self.frame = frame
+
+    def indices(self) -> list[int]:
+        return sorted(index for index, chain in self.step.branches.items() if chain)
+
+    def scope(self, scopes: Mapping[str, Any]) -> Mapping[str, Any]:
+        return self.processor.scope({**self.frame.scopes, **scopes})
+
+    async def run(
+        self, index: int, scopes: Mapping[str, Any] | None = None, iteration: int | None = None
+    ) -> Ended | None:
+        return await self.processor.run_branch(
+            self.step, self.frame, index, scopes or {}, iteration
+        )

@@ -1,11 +1,16 @@
-"""Checks shared by several node types."""
+"""Checks and compiled pieces shared by several node types."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from gateway.engine import calculators
+from gateway.engine.expressions import Expression, compile_expression, expression_problems
 from gateway.engine.templates import Template, compile_template
 from gateway.errors import Problem, TemplateError
+from gateway.types import Scope
+
+ENGINES = ("basic", "cel")
 
 
 def template_problems(value: Any, field: str) -> list[Problem]:
@@ -25,18 +30,71 @@ def bool_problems(config: dict[str, Any], name: str, field: str) -> list[Problem
 
 def engine_problems(config: dict[str, Any], field: str) -> list[Problem]:
     engine = config.get("engine", "basic")
-    if engine in (None, "basic"):
+    if engine is None or engine in ENGINES:
         return []
-    if engine == "cel":
-        return [
-            Problem(
-                f"{field}.engine",
-                "the cel engine is not available in this version",
-                hint="use engine: basic with a calculation",
-            )
-        ]
-    return [Problem(f"{field}.engine", f"unknown engine {engine!r}", hint="use basic")]
+    return [Problem(f"{field}.engine", f"unknown engine {engine!r}", hint="use basic or cel")]
 
 
-def compile_optional(value: Any) -> Template:
-    return compile_template(value)
+def check_test(config: Any, field: str) -> list[Problem]:
+    """Problems with one test: `engine: basic` + `calculation`, or `engine: cel` +
+    `expression` (condition, multi-conditions and the loop's condition use it)."""
+    if not isinstance(config, dict):
+        return [Problem(field, "must be an object")]
+    problems = engine_problems(config, field)
+    if config.get("engine") == "cel":
+        return expression_problems(config.get("expression"), f"{field}.expression", boolean=True)
+    calculation = config.get("calculation")
+    problems += calculators.check_calculation(calculation, f"{field}.calculation")
+    problems += template_problems(calculation, f"{field}.calculation")
+    return problems
+
+
+class Predicate:
+    """A compiled test; `holds(scope)` is its truth in a scope."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.expression: Expression | None = None
+        self.calculation: Template | None = None
+        if config.get("engine") == "cel":
+            self.expression = compile_expression(config["expression"])
+        else:
+            self.calculation = compile_template(config.get("calculation"))
+
+    async def holds(self, scope: Scope) -> bool:
+        if self.expression is not None:
+            return await self.expression.test(scope)
+        assert self.calculation is not None
+        return calculators.evaluate(self.calculation.render(scope))
+
+
+def number_problems(
+    value: Any, field: str, *, minimum: float = 0, maximum: float | None = None
+) -> list[Problem]:
+    """A number in range, or a string that is a placeholder (checked when it renders)."""
+    if isinstance(value, str):
+        problems = template_problems(value, field)
+        if not problems and compile_template(value).is_constant:
+            problems.append(Problem(field, "must be a number or a {{$...}} placeholder"))
+        return problems
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return [Problem(field, "must be a number")]
+    if value < minimum or (maximum is not None and value > maximum):
+        top = f" to {maximum:g}" if maximum is not None else " or more"
+        return [Problem(field, f"must be from {minimum:g}{top}")]
+    return []
+
+
+def pairs_problems(value: Any, field: str) -> list[Problem]:
+    """Problems with a `[{name, value}]` list (request headers and params)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [Problem(field, "must be a list of {name, value}")]
+    problems: list[Problem] = []
+    for index, item in enumerate(value):
+        where = f"{field}[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+            problems.append(Problem(where, "must be an object with a non-empty name and a value"))
+            continue
+        problems += template_problems(item.get("value", ""), f"{where}.value")
+    return problems

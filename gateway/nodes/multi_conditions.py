@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.engine import calculators
-from gateway.engine.templates import Template, compile_template
 from gateway.errors import Problem
 from gateway.nodes.base import Branch, NodeType, Outcome, register
-from gateway.nodes.common import bool_problems
-from gateway.nodes.condition import check_test
+from gateway.nodes.common import Predicate, bool_problems, check_test
 from gateway.statuses import ExecutionStatus, JobStatus
 from gateway.types import JSONObject, Scope
 
@@ -30,9 +27,7 @@ class MultiConditions(NodeType):
 
     def __init__(self, key: str, config: JSONObject) -> None:
         super().__init__(key, config)
-        self.tests: list[Template] = [
-            compile_template(item.get("calculation")) for item in config.get("conditions", [])
-        ]
+        self.tests = [Predicate(item) for item in config.get("conditions", [])]
         self.continue_on_no_match = bool(config.get("continueOnNoMatch", False))
 
     @classmethod
@@ -56,7 +51,7 @@ class MultiConditions(NodeType):
 
     async def run(self, scope: Scope) -> Outcome:
         for index, test in enumerate(self.tests, start=1):
-            if calculators.evaluate(test.render(scope)):
+            if await test.holds(scope):
                 return Branch(index, index)
         if self.continue_on_no_match:
             return Branch(OTHERWISE, OTHERWISE)

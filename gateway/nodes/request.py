@@ -1,0 +1,181 @@
+"""`request`: an outbound HTTP call through the shared client and its forgery guard."""
+
+from __future__ import annotations
+
+import urllib.parse
+import uuid
+from typing import Any
+
+import httpx
+import orjson
+
+from gateway import outbound
+from gateway.engine.templates import Template, compile_template, to_text
+from gateway.errors import Problem
+from gateway.nodes.base import Done, Ended, NodeType, Outcome, RunContext, Stop, register
+from gateway.nodes.common import bool_problems, number_problems, pairs_problems, template_problems
+from gateway.statuses import ExecutionStatus, JobStatus
+from gateway.types import JSONObject, Scope
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+JSON, FORM, TEXT = "application/json", "application/x-www-form-urlencoded", "text/plain"
+CONTENT_TYPES = (JSON, FORM, TEXT)
+DEFAULT_TIMEOUT_MS = 5000
+MAX_TIMEOUT_MS = 60_000
+# Stable across re-runs of the same execution: the key of one node run.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0d6a4e-8c0e-4f8e-9d43-2f7f1e2a9c11")
+
+
+def idempotency_key(execution_id: str, node_key: str, position: tuple[int, ...]) -> str:
+    """`Idempotency-Key` of one node run: the same for a re-run of the same execution,
+    different per node and per loop iteration."""
+    name = f"{execution_id}/{node_key}/{'.'.join(map(str, position))}"
+    return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, name))
+
+
+def url_problems(value: Any, field: str) -> list[Problem]:
+    if not isinstance(value, str) or not value.strip():
+        return [Problem(field, "required: an http(s) URL", hint="e.g. https://api.example.com/x")]
+    problems = template_problems(value, field)
+    if problems or not compile_template(value).is_constant:
+        return problems
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        return [Problem(field, f"not a URL: {exc}")]
+    if url.scheme not in ("http", "https") or not url.host:
+        return [Problem(field, "must be an http or https URL with a host")]
+    return []
+
+
+def encode_body(content_type: str, data: Any) -> bytes:
+    if content_type == JSON:
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    if content_type == FORM:
+        if isinstance(data, list):
+            pairs = [
+                (to_text(i.get("name")), to_text(i.get("value")))
+                for i in data
+                if isinstance(i, dict)
+            ]
+        elif isinstance(data, dict):
+            pairs = [(to_text(k), to_text(v)) for k, v in data.items()]
+        else:
+            return to_text(data).encode()
+        return urllib.parse.urlencode(pairs).encode()
+    return to_text(data).encode()
+
+
+def decode_body(reply: outbound.Reply) -> Any:
+    text = reply.body.decode("utf-8", errors="replace")
+    kind = reply.content_type
+    if kind == JSON or kind.endswith("+json"):
+        try:
+            return orjson.loads(reply.body)
+        except orjson.JSONDecodeError:
+            return text
+    return text
+
+
+class Pairs:
+    def __init__(self, items: list[dict[str, Any]] | None) -> None:
+        self.items = [(str(i["name"]), compile_template(i.get("value", ""))) for i in items or []]
+
+    def render(self, scope: Scope) -> list[tuple[str, str]]:
+        return [(name, to_text(value.render(scope))) for name, value in self.items]
+
+
+@register
+class Request(NodeType):
+    """The job's result is `{status, headers, data}` (`data` parsed when the answer is
+    JSON, else text), or only `data` with `onlyData`. A non-2xx answer, a timeout or a
+    failed connection ends the job and the execution FAILED, unless `ignoreFail`, which
+    records the result (or `{"error": ...}`) and goes on. A target the guard refuses is a
+    node error (ERROR) whatever `ignoreFail` says. Every call carries an `Idempotency-Key`
+    (see `idempotency_key`) unless the config sets one.
+    """
+
+    type_name = "request"
+    title = "HTTP request"
+    description = "Call an HTTP service."
+
+    def __init__(self, key: str, config: JSONObject) -> None:
+        super().__init__(key, config)
+        self.method = str(config.get("method", "POST")).upper()
+        self.url = compile_template(config["url"])
+        self.headers = Pairs(config.get("headers"))
+        self.params = Pairs(config.get("params"))
+        self.content_type = config.get("contentType", JSON)
+        self.data: Template = compile_template(config.get("data"))
+        self.timeout = float(config.get("timeout", DEFAULT_TIMEOUT_MS)) / 1000
+        self.ignore_fail = bool(config.get("ignoreFail", False))
+        self.only_data = bool(config.get("onlyData", False))
+
+    @classmethod
+    def check(cls, config: Any, field: str) -> list[Problem]:
+        problems = super().check(config, field)
+        if problems:
+            return problems
+        method = config.get("method", "POST")
+        if not isinstance(method, str) or method.upper() not in METHODS:
+            problems.append(Problem(f"{field}.method", f"must be one of {', '.join(METHODS)}"))
+        if config.get("contentType", JSON) not in CONTENT_TYPES:
+            problems.append(
+                Problem(f"{field}.contentType", f"must be one of {', '.join(CONTENT_TYPES)}")
+            )
+        timeout = config.get("timeout", DEFAULT_TIMEOUT_MS)
+        problems += (
+            url_problems(config.get("url"), f"{field}.url")
+            + pairs_problems(config.get("headers"), f"{field}.headers")
+            + pairs_problems(config.get("params"), f"{field}.params")
+            + template_problems(config.get("data"), f"{field}.data")
+            + _timeout_problems(timeout, f"{field}.timeout")
+            + bool_problems(config, "ignoreFail", field)
+            + bool_problems(config, "onlyData", field)
+        )
+        return problems
+
+    async def execute(self, scope: Scope, run: RunContext) -> Outcome:
+        call = self.call(scope, idempotency_key(run.execution_id, run.node_key, run.position))
+        try:
+            reply = await outbound.current().send(call)
+        except outbound.RequestFailed as exc:
+            return self._failed({"error": str(exc)}, str(exc))
+        result = self._result(reply)
+        if 200 <= reply.status < 300:
+            return Done(result)
+        return self._failed(result, f"{self.method} {reply.url} answered {reply.status}")
+
+    def call(self, scope: Scope, key: str) -> outbound.Call:
+        """The call this node makes in `scope` (deciding, apart from sending)."""
+        headers = self.headers.render(scope)
+        names = {name.lower() for name, _ in headers}
+        content = None
+        if self.method not in ("GET", "HEAD") and self.config.get("data") is not None:
+            content = encode_body(self.content_type, self.data.render(scope))
+            if "content-type" not in names:
+                headers.append(("Content-Type", self.content_type))
+        if "idempotency-key" not in names:
+            headers.append(("Idempotency-Key", key))
+        url = to_text(self.url.render(scope))
+        return outbound.Call(
+            self.method, url, headers, self.params.render(scope), content, self.timeout
+        )
+
+    def _result(self, reply: outbound.Reply) -> Any:
+        data = decode_body(reply)
+        if self.only_data:
+            return data
+        return {"status": reply.status, "headers": reply.headers, "data": data}
+
+    def _failed(self, result: Any, message: str) -> Outcome:
+        if self.ignore_fail:
+            return Done(result)
+        ended = Ended(ExecutionStatus.FAILED, error=f"node {self.key}: {message}")
+        return Stop(ended, result, JobStatus.FAILED)
+
+
+def _timeout_problems(value: Any, field: str) -> list[Problem]:
+    if isinstance(value, str):
+        return [Problem(field, "must be a number of milliseconds")]
+    return number_problems(value, field, minimum=1, maximum=MAX_TIMEOUT_MS)

@@ -1,0 +1,16 @@
+"""Outbound HTTP: the request-forgery guard (`guard`) and the shared client (`client`)."""
+
+from gateway.outbound.client import Call, Outbound, Reply, RequestFailed, current, start, stop
+from gateway.outbound.guard import AllowList, TargetRefused
+
+__all__ = [
+    "AllowList",
+    "Call",
+    "Outbound",
+    "Reply",
+    "RequestFailed",
+    "TargetRefused",
+    "current",
+    "start",
+    "stop",
+]

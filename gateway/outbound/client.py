@@ -1,0 +1,161 @@
+"""The process's one outbound HTTP client, behind the request-forgery guard.
+
+`start(allow)` creates it with the runtime and `stop()` closes it. `current().send(...)`
+makes one call: it resolves and checks the host (`guard.resolve`), connects to the checked
+address (the URL's host is replaced by the address; `Host` and, for https, the TLS server
+name and certificate check keep the original name), and follows redirects itself, at most
+`MAX_REDIRECTS`, checking every hop the same way. Cookies are never kept between calls.
+httpx errors are translated here: a refused target is `TargetRefused`, a call that could
+not complete (connection, timeout, too large) is `RequestFailed`.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gateway.errors import NodeFailure
+from gateway.outbound.guard import AllowList, TargetRefused, resolve
+
+MAX_REDIRECTS = 5
+MAX_RESPONSE = 10 * 1024 * 1024
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class RequestFailed(NodeFailure):
+    """The call did not complete: connection refused, timeout, response too large."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    params: list[tuple[str, str]]
+    content: bytes | None
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+class Outbound:
+    def __init__(self, allow: AllowList, transport: httpx.AsyncBaseTransport | None = None):
+        self.allow = allow
+        self.client = httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,
+            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
+            transport=transport,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def send(self, call: Call) -> Reply:
+        try:
+            url = httpx.URL(call.url)
+            if call.params:
+                url = url.copy_merge_params(httpx.QueryParams(tuple(call.params)))
+        except httpx.InvalidURL as exc:
+            raise TargetRefused(f"refused to call {call.url!r}: {exc}") from exc
+        method, content, headers = call.method.upper(), call.content, list(call.headers)
+        timeout = httpx.Timeout(call.timeout)
+        for _ in range(MAX_REDIRECTS + 1):
+            reply = await self._send_once(method, url, headers, content, timeout)
+            location = reply.headers.get("location")
+            if reply.status not in REDIRECTS or not location:
+                return reply
+            next_url = url.join(location)
+            if reply.status == 303 or (reply.status in (301, 302) and method == "POST"):
+                method, content = "GET", None
+                headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+            if next_url.netloc != url.netloc or next_url.scheme != url.scheme:
+                headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
+            url = next_url
+        raise RequestFailed(f"more than {MAX_REDIRECTS} redirects")
+
+    async def _send_once(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: list[tuple[str, str]],
+        content: bytes | None,
+        timeout: httpx.Timeout,
+    ) -> Reply:
+        if url.scheme not in _DEFAULT_PORTS or not url.host:
+            raise TargetRefused(f"refused to call {url}: only http and https URLs with a host")
+        port = url.port or _DEFAULT_PORTS[url.scheme]
+        address = (await resolve(url.host, port, self.allow))[0]
+        extensions: dict[str, Any] = {"timeout": timeout.as_dict()}
+        if url.scheme == "https":
+            extensions["sni_hostname"] = url.host
+        request = self.client.build_request(
+            method,
+            url.copy_with(host=str(address)),
+            headers=[*headers, ("Host", url.netloc.decode("ascii"))],
+            content=content,
+            extensions=extensions,
+        )
+        try:
+            return await self._exchange(request, str(url))
+        except httpx.TimeoutException as exc:
+            raise RequestFailed(f"{method} {url} timed out") from exc
+        except httpx.HTTPError as exc:
+            raise RequestFailed(f"{method} {url} failed: {exc or type(exc).__name__}") from exc
+
+    async def _exchange(self, request: httpx.Request, url: str) -> Reply:
+        response = await self.client.send(request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_RESPONSE:
+                    raise RequestFailed(f"the response is larger than {MAX_RESPONSE} bytes")
+        finally:
+            await response.aclose()
+        headers = {k.lower(): v for k, v in response.headers.multi_items()}
+        return Reply(response.status_code, headers, bytes(body), url)
+
+
+_current: Outbound | None = None
+
+
+async def start(allow: tuple[str, ...], transport: httpx.AsyncBaseTransport | None = None) -> None:
+    """Create the process's client (the runtime calls this on start)."""
+    global _current
+    if _current is not None:
+        await _current.aclose()
+    _current = Outbound(AllowList.parse(allow), transport)
+
+
+async def stop() -> None:
+    global _current
+    if _current is not None:
+        await _current.aclose()
+        _current = None
+
+
+def current() -> Outbound:
+    if _current is None:
+        raise NodeFailure("outbound HTTP is not available (the runtime has not started it)")
+    return _current
