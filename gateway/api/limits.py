@@ -1,0 +1,99 @@
+"""What one GraphQL request may ask for, and the schema extensions that enforce it.
+
+Limits: nesting depth, aliases, tokens in the operation text, request body size, page size,
+and text a database can store. Parsing and validation are cached (by operation text) across
+requests; the validation cache is keyed by the rule classes too, so the limiter rules are
+built once here rather than per request, or the cache would never hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    NoSchemaIntrospectionCustomRule,
+    StringValueNode,
+    Visitor,
+    visit,
+)
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+
+from gateway.api.errors import bad_input
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+MAX_BODY = 4 * 1024 * 1024  # bytes of one request; documents belong in variables
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+CACHE_SIZE = 512  # distinct operation texts kept parsed and validated
+
+_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
+    depth_validator(MAX_DEPTH, None),
+    aliases_validator(MAX_ALIASES),
+)
+_CLOSED_RULES = (*_LIMIT_RULES, NoSchemaIntrospectionCustomRule)
+
+
+def _bad_text(value: Any) -> bool:
+    """Whether `value` holds text a database cannot store: NUL, or lone surrogates."""
+    if isinstance(value, str):
+        return "\x00" in value or (not value.isascii() and _not_utf8(value))
+    if isinstance(value, dict):
+        return any(_bad_text(k) or _bad_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_bad_text(item) for item in value)
+    return False
+
+
+def _not_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class _Literals(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.bad = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        self.bad = self.bad or _bad_text(node.value)
+
+
+class StorableText(SchemaExtension):
+    """Refuses text a database cannot store (NUL characters — PostgreSQL has none — and
+    lone surrogates) in variables and literals, before anything runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        literals = _Literals()
+        if context.graphql_document is not None:
+            visit(context.graphql_document, literals)
+        if literals.bad or _bad_text(context.variables):
+            raise bad_input("text", "must be Unicode text without NUL (\\u0000) characters")
+        yield
+
+
+def extensions(introspection: bool) -> list[Callable[[], SchemaExtension]]:
+    """Extension factories (Strawberry builds the extensions anew for every request)."""
+    rules = list(_LIMIT_RULES if introspection else _CLOSED_RULES)
+    return [
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        StorableText,
+    ]

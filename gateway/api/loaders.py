@@ -1,0 +1,74 @@
+"""DataLoaders, made fresh for every request: every relation a query asks for is read with one
+query per relation and level, whatever the number of rows (no N+1).
+
+A page of 100 workflows with trigger, parse rules and nodes is 4 queries (+1 for
+`totalCount`), not 301.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from gateway.store import definitions, lookups
+from gateway.store.models import Execution, Job, Node, ParseRule, Trigger, Workflow
+
+K = TypeVar("K")
+R = TypeVar("R")
+BATCH = 500  # ids per query: well under every database's bound-parameter limit
+
+
+def _one(fetch: Callable[[list[K]], Awaitable[Iterable[R]]], attr: str) -> DataLoader[K, R | None]:
+    """A loader of the row whose `attr` is the key, or None."""
+
+    async def load(keys: list[K]) -> Sequence[R | None]:
+        rows = {getattr(row, attr): row for row in await fetch(keys)}
+        return [rows.get(key) for key in keys]
+
+    return DataLoader(load, max_batch_size=BATCH)
+
+
+def _many(fetch: Callable[[list[K]], Awaitable[Iterable[R]]], attr: str) -> DataLoader[K, list[R]]:
+    """A loader of the rows whose `attr` is the key, in the order `fetch` gives them."""
+
+    async def load(keys: list[K]) -> Sequence[list[R]]:
+        groups: dict[Any, list[R]] = {key: [] for key in keys}
+        for row in await fetch(keys):
+            groups[getattr(row, attr)].append(row)
+        return [groups[key] for key in keys]
+
+    return DataLoader(load, max_batch_size=BATCH)
+
+
+async def _versions(ids: list[int]) -> Sequence[int | None]:
+    numbers = await lookups.version_numbers(ids)
+    return [numbers.get(i) for i in ids]
+
+
+async def _documents(keys: list[str]) -> Sequence[dict[str, Any] | None]:
+    documents = {doc["key"]: doc for doc in await definitions.load_documents(keys)}
+    return [documents.get(key) for key in keys]
+
+
+class Loaders:
+    def __init__(self) -> None:
+        self.workflow: DataLoader[int, Workflow | None] = _one(lookups.workflows_by_id, "id")
+        self.trigger: DataLoader[int, Trigger | None] = _one(lookups.triggers_by_id, "id")
+        self.workflow_trigger: DataLoader[int, Trigger | None] = _one(
+            lookups.triggers_by_workflow, "workflow_id"
+        )
+        self.rules: DataLoader[int, list[ParseRule]] = _many(lookups.rules_by_trigger, "trigger_id")
+        self.nodes: DataLoader[int, list[Node]] = _many(lookups.nodes_by_workflow, "workflow_id")
+        self.execution: DataLoader[uuid.UUID, Execution | None] = _one(
+            lookups.executions_by_id, "id"
+        )
+        self.jobs: DataLoader[uuid.UUID, list[Job]] = _many(
+            lookups.jobs_by_execution, "execution_id"
+        )
+        self.version: DataLoader[int, int | None] = DataLoader(_versions, max_batch_size=BATCH)
+        self.document: DataLoader[str, dict[str, Any] | None] = DataLoader(
+            _documents, max_batch_size=BATCH
+        )

@@ -1,0 +1,155 @@
+"""The Query root: workflows, executions, node types, and parseExample (which changes
+nothing, so it is a query as well as the mutation SPEC §8 names)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import strawberry
+
+from gateway.api.context import Info
+from gateway.api.errors import bad_input
+from gateway.api.executions import Execution
+from gateway.api.limits import DEFAULT_PAGE
+from gateway.api.pagination import Connection, connection, decode_cursor, encode_cursor, page_size
+from gateway.api.types import ExamplePath, NodeTypeInfo, ParseSource, Workflow
+from gateway.nodes import node_types
+from gateway.statuses import ExecutionStatus
+from gateway.store import lookups
+from gateway.store.lookups import ExecutionFilter
+from gateway.workflows.examples import parse_example
+
+WORKFLOW_CURSOR = "workflow:"
+EXECUTION_CURSOR = "execution:"
+
+
+def item_id(value: strawberry.ID, argument: str = "id", what: str = "workflow") -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise bad_input(argument, f"{value!r} is not a {what} id") from None
+
+
+def execution_id(value: strawberry.ID, argument: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise bad_input(argument, f"{value!r} is not an execution id") from None
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A time in UTC; one without an offset is taken as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _execution_cursor(execution: Execution) -> str:
+    return encode_cursor(f"{EXECUTION_CURSOR}{execution.created_at.isoformat()}|{execution.id}")
+
+
+def _after_workflow(after: str | None) -> int | None:
+    if after is None:
+        return None
+    try:
+        return int(decode_cursor(after, WORKFLOW_CURSOR))
+    except ValueError:
+        raise bad_input("after", "not a cursor of this list") from None
+
+
+def _after_execution(after: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if after is None:
+        return None
+    created, _, last_id = decode_cursor(after, EXECUTION_CURSOR).partition("|")
+    try:
+        return datetime.fromisoformat(created).astimezone(UTC), uuid.UUID(last_id)
+    except ValueError:
+        raise bad_input("after", "not a cursor of this list") from None
+
+
+async def find_workflow(info: Info, id: strawberry.ID | None, key: str | None) -> Workflow | None:
+    if (id is None) == (key is None):
+        raise bad_input("id", "give either id or key")
+    if id is not None:
+        row = await info.context.loaders.workflow.load(item_id(id))
+    else:
+        row = await lookups.workflow_by_key(str(key))
+    return Workflow.from_row(row) if row is not None else None
+
+
+def examples(info: Info, source: ParseSource, example: str) -> list[ExamplePath]:
+    settings = info.context.settings
+    found = parse_example(source.value, example, settings.json_depth, settings.body_limit)
+    return [
+        ExamplePath(path=p.path, type=p.type, example=p.example, rule_type=p.rule_type)
+        for p in found
+    ]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Workflows in creation order")
+    async def workflows(
+        self,
+        enabled: bool | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> Connection[Workflow]:
+        size = page_size(first)
+        rows = await lookups.workflows_page(enabled, _after_workflow(after), size + 1)
+        return connection(
+            [Workflow.from_row(row) for row in rows],
+            size,
+            lambda w: encode_cursor(f"{WORKFLOW_CURSOR}{w.id}"),
+            lambda: lookups.count_workflows(enabled),
+        )
+
+    @strawberry.field(description="One workflow by id or by key; null when there is none")
+    async def workflow(
+        self, info: Info, id: strawberry.ID | None = None, key: str | None = None
+    ) -> Workflow | None:
+        return await find_workflow(info, id, key)
+
+    @strawberry.field(description="Executions, newest first")
+    async def executions(
+        self,
+        workflow_id: strawberry.ID | None = None,
+        status: ExecutionStatus | None = None,
+        since: Annotated[
+            datetime | None, strawberry.argument(description="Created at or after")
+        ] = None,
+        until: Annotated[datetime | None, strawberry.argument(description="Created before")] = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> Connection[Execution]:
+        size = page_size(first)
+        where = ExecutionFilter(
+            workflow_id=item_id(workflow_id, "workflowId", "workflow") if workflow_id else None,
+            status=status.value if status is not None else None,
+            since=utc(since),
+            until=utc(until),
+        )
+        rows = await lookups.executions_page(where, _after_execution(after), size + 1)
+        return connection(
+            [Execution.from_row(row) for row in rows],
+            size,
+            _execution_cursor,
+            lambda: lookups.count_executions(where),
+        )
+
+    @strawberry.field(description="One execution with its jobs; null when there is none")
+    async def execution(self, info: Info, id: strawberry.ID) -> Execution | None:
+        row = await info.context.loaders.execution.load(execution_id(id))
+        return Execution.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The node types a workflow may use")
+    def node_types(self) -> list[NodeTypeInfo]:
+        return [NodeTypeInfo.from_class(cls) for _, cls in sorted(node_types().items())]
+
+    @strawberry.field(
+        description="Every path of a pasted example (query, body or headers), as parse rules"
+    )
+    def parse_example(self, info: Info, source: ParseSource, example: str) -> list[ExamplePath]:
+        return examples(info, source, example)

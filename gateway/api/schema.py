@@ -1,0 +1,53 @@
+"""The GraphQL schema, and its SDL as checked in at `schema/gateway.graphql`.
+
+python -m gateway.api.schema schema/gateway.graphql   (what `make schema` runs)
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from gateway.api import limits
+from gateway.api.errors import log_unexpected
+from gateway.api.mutations import Mutation
+from gateway.api.queries import Query
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only what is masked: a user's mistake is their answer, not a server error."""
+        log_unexpected(errors)
+
+
+@cache
+def build_schema(introspection: bool) -> GatewaySchema:
+    """The schema with its limits; introspection on or off (built once for each)."""
+    return GatewaySchema(
+        query=Query, mutation=Mutation, extensions=limits.extensions(introspection)
+    )
+
+
+def sdl() -> str:
+    return build_schema(introspection=True).as_str() + "\n"
+
+
+def main(argv: list[str] | Any = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m gateway.api.schema OUTPUT.graphql", file=sys.stderr)
+        return 2
+    Path(args[0]).write_text(sdl())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""Output types of workflow definitions: Workflow, Trigger, ParseRule, Node, NodeType.
+
+Each is built from its database row; relations are resolved through the request's
+DataLoaders. Secrets are write-only: no type has a password, a hash or a `secret` field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gateway.api.context import Info
+from gateway.errors import NotFound
+from gateway.nodes import NodeType as NodeTypeClass
+from gateway.store import models
+from gateway.workflows.apply import trigger_url
+from gateway.workflows.export import to_export
+
+R = TypeVar("R")
+_SECRET = re.compile(r"secret|password|hash", re.IGNORECASE)
+
+
+def without_secrets(value: Any) -> Any:
+    """`value` with every key that names a secret left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: without_secrets(v) for k, v in value.items() if not _SECRET.search(str(k))}
+    if isinstance(value, list):
+        return [without_secrets(item) for item in value]
+    return value
+
+
+def public_document(stored: dict[str, Any]) -> dict[str, Any]:
+    """The export form, with the trigger options (signature …) stripped of secrets at any
+    depth; node configs and the response are the user's data and are left as they are."""
+    doc = to_export(stored)
+    kept = ("key", "basicAuthentication", "request", "response")
+    doc["trigger"] = {
+        name: value if name in kept else without_secrets(value)
+        for name, value in doc["trigger"].items()
+    }
+    return doc
+
+
+@strawberry.enum(description="Where a parse rule reads its value")
+class ParseSource(Enum):
+    HEADERS = "headers"
+    QUERY = "query"
+    BODY = "body"
+
+
+@strawberry.type
+class BasicAuthentication:
+    enabled: bool
+    username: str | None
+
+
+@strawberry.type
+class Header:
+    name: str
+    value: JSON | None = strawberry.field(
+        description="A template: text with {{ $context… }} placeholders"
+    )
+
+
+@strawberry.type(description="The answer an async call gets at once")
+class TriggerResponse:
+    status_code: int
+    headers: list[Header]
+    body: JSON | None
+
+    @classmethod
+    def from_stored(cls, response: dict[str, Any]) -> TriggerResponse:
+        headers = [Header(name=h.get("name"), value=h.get("value")) for h in response["headers"]]
+        return cls(status_code=response["statusCode"], headers=headers, body=response.get("body"))
+
+
+@strawberry.type(description="One variable a trigger extracts from the request")
+class ParseRule:
+    id: strawberry.ID
+    source: ParseSource
+    key: str = strawberry.field(description='The path: b.c, items[0].id, ["a.b"]')
+    alias: str | None
+    var: str | None
+    required: bool
+    type: str | None = strawberry.field(
+        description="string, number, integer, boolean, object or array"
+    )
+    trigger_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.ParseRule) -> ParseRule:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            source=ParseSource(row.source),
+            key=row.key,
+            alias=row.alias,
+            var=row.var,
+            required=row.required,
+            type=row.type,
+            trigger_id=getattr(row, "trigger_id"),  # noqa: B009 - Tortoise adds the column
+        )
+
+    @strawberry.field
+    async def trigger(self, info: Info) -> Trigger:
+        return Trigger.from_row(found(await info.context.loaders.trigger.load(self.trigger_id)))
+
+
+def found(row: R | None) -> R:
+    """A loaded row, or NotFound when it went between two reads of one request."""
+    if row is None:
+        raise NotFound("it was deleted meanwhile")
+    return row
+
+
+@strawberry.type(description="The webhook trigger of a workflow")
+class Trigger:
+    id: strawberry.ID
+    key: str = strawberry.field(description="The URL key (regenerable)")
+    basic_authentication: BasicAuthentication
+    response: TriggerResponse
+    options: JSON = strawberry.field(
+        description="signature, deduplicate, rateLimit … as configured, secrets left out"
+    )
+    workflow_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Trigger) -> Trigger:
+        username = row.basic_auth_username
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            key=row.key,
+            basic_authentication=BasicAuthentication(
+                enabled=username is not None, username=username
+            ),
+            response=TriggerResponse.from_stored(row.response),
+            options=without_secrets(row.options),
+            workflow_id=getattr(row, "workflow_id"),  # noqa: B009 - Tortoise adds the column
+        )
+
+    @strawberry.field(description="The webhook URL: GATEWAY_PUBLIC_URL + /api/webhook:trigger/key")
+    def url(self, info: Info) -> str:
+        return trigger_url(info.context.settings, self.key)
+
+    @strawberry.field(description="Headers, then query, then body rules, each in order")
+    async def parse_rules(self, info: Info) -> list[ParseRule]:
+        rows = await info.context.loaders.rules.load(int(self.id))
+        return [ParseRule.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def workflow(self, info: Info) -> Workflow:
+        return Workflow.from_row(found(await info.context.loaders.workflow.load(self.workflow_id)))
+
+
+@strawberry.type(description="One step of a workflow's graph")
+class Node:
+    id: strawberry.ID
+    key: str
+    type: str
+    title: str
+    config: JSON
+    upstream: str | None = strawberry.field(
+        description="The branching node this node's chain hangs below; null: the main chain"
+    )
+    branch_index: int | None
+    workflow_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Node) -> Node:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            key=row.key,
+            type=row.type,
+            title=row.title,
+            config=row.config,
+            upstream=row.upstream,
+            branch_index=row.branch_index,
+            workflow_id=getattr(row, "workflow_id"),  # noqa: B009 - Tortoise adds the column
+        )
+
+    @strawberry.field
+    async def workflow(self, info: Info) -> Workflow:
+        return Workflow.from_row(found(await info.context.loaders.workflow.load(self.workflow_id)))
+
+
+@strawberry.type
+class Workflow:
+    id: strawberry.ID
+    key: str
+    title: str
+    description: str
+    enabled: bool
+    sync: bool
+    version: int = strawberry.field(description="Bumped by every change of what runs")
+    options: JSON = strawberry.field(description="timeout (ms), keepExecutions, onWorkerLost")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Workflow) -> Workflow:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            key=row.key,
+            title=row.title,
+            description=row.description,
+            enabled=row.enabled,
+            sync=row.sync,
+            version=row.version,
+            options=row.options,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field
+    async def trigger(self, info: Info) -> Trigger:
+        row = await info.context.loaders.workflow_trigger.load(int(self.id))
+        return Trigger.from_row(found(row))
+
+    @strawberry.field(description="In document order: each node followed by its branches")
+    async def nodes(self, info: Info) -> list[Node]:
+        return [Node.from_row(row) for row in await info.context.loaders.nodes.load(int(self.id))]
+
+    @strawberry.field(description="The workflow as a document (gateway export), secrets left out")
+    async def document(self, info: Info) -> JSON:
+        document = public_document(found(await info.context.loaders.document.load(self.key)))
+        return cast(JSON, document)
+
+
+@strawberry.type(name="NodeType", description="A node type of the registry")
+class NodeTypeInfo:
+    name: str
+    title: str
+    description: str
+    branching: bool = strawberry.field(description="Whether nodes of this type have branches")
+    sync_only: bool
+    async_only: bool
+
+    @classmethod
+    def from_class(cls, node_class: type[NodeTypeClass]) -> NodeTypeInfo:
+        # A type that can have branches says which (`branch_indices`); the base says none.
+        overrides = [c for c in node_class.__mro__ if "branch_indices" in vars(c)]
+        return cls(
+            name=node_class.type_name,
+            title=node_class.title or node_class.type_name,
+            description=node_class.description,
+            branching=overrides[0] is not NodeTypeClass,
+            sync_only=node_class.sync_only,
+            async_only=node_class.async_only,
+        )
+
+
+@strawberry.type(description="One path found in an example")
+class ExamplePath:
+    path: str
+    type: str = strawberry.field(description="string, number, boolean, object, array or null")
+    example: JSON | None
+    rule_type: str | None = strawberry.field(description="A parse-rule type to suggest")

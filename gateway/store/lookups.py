@@ -1,0 +1,195 @@
+"""Reads for the management API: pages of workflows and executions, batch loads by id (one
+query for any number of ids, which is what the API's DataLoaders call), and where an
+editable item (parse rule, node) sits in its workflow's document.
+
+Rows are returned as Tortoise models with no relation fetched: reading a relation is always
+an explicit batch load, never a hidden query per row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from gateway.store.errors import translated
+from gateway.store.models import (
+    Execution,
+    Job,
+    Node,
+    ParseRule,
+    Trigger,
+    Workflow,
+    WorkflowVersion,
+    fits,
+)
+
+
+@dataclass(frozen=True)
+class ExecutionFilter:
+    workflow_id: int | None = None
+    status: str | None = None
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
+
+
+def _workflows(enabled: bool | None) -> QuerySet[Workflow]:
+    return Workflow.all() if enabled is None else Workflow.filter(enabled=enabled)
+
+
+async def workflows_page(enabled: bool | None, after_id: int | None, limit: int) -> list[Workflow]:
+    """Workflows in creation order (id), after `after_id`."""
+    query = _workflows(enabled)
+    if after_id is not None:
+        query = query.filter(id__gt=after_id)
+    async with translated("list workflows"):
+        return await query.order_by("id").limit(limit)
+
+
+async def count_workflows(enabled: bool | None) -> int:
+    async with translated("count workflows"):
+        return await _workflows(enabled).count()
+
+
+async def workflows_by_id(ids: Iterable[int]) -> list[Workflow]:
+    async with translated("load workflows"):
+        return await Workflow.filter(id__in=list(ids))
+
+
+async def workflow_by_key(key: str) -> Workflow | None:
+    if not fits(Workflow, "key", key):
+        return None
+    async with translated("load workflow"):
+        return await Workflow.get_or_none(key=key)
+
+
+async def triggers_by_workflow(workflow_ids: Iterable[int]) -> list[Trigger]:
+    async with translated("load triggers"):
+        return await Trigger.filter(workflow_id__in=list(workflow_ids))
+
+
+async def triggers_by_id(ids: Iterable[int]) -> list[Trigger]:
+    async with translated("load triggers"):
+        return await Trigger.filter(id__in=list(ids))
+
+
+async def rules_by_trigger(trigger_ids: Iterable[int]) -> list[ParseRule]:
+    """Parse rules of the triggers, each trigger's in document order."""
+    async with translated("load parse rules"):
+        return await ParseRule.filter(trigger_id__in=list(trigger_ids)).order_by("position")
+
+
+async def nodes_by_workflow(workflow_ids: Iterable[int]) -> list[Node]:
+    """Nodes of the workflows, each workflow's in document order."""
+    async with translated("load nodes"):
+        return await Node.filter(workflow_id__in=list(workflow_ids)).order_by("position")
+
+
+async def parse_rule(rule_id: int) -> ParseRule | None:
+    async with translated("load parse rule"):
+        return await ParseRule.get_or_none(id=rule_id)
+
+
+async def node(node_id: int) -> Node | None:
+    async with translated("load node"):
+        return await Node.get_or_none(id=node_id)
+
+
+async def workflow_key(workflow_id: int) -> str | None:
+    async with translated("load workflow"):
+        keys = await Workflow.filter(id=workflow_id).values_list("key", flat=True)
+    return str(keys[0]) if keys else None
+
+
+async def trigger_workflow(trigger_id: int) -> int | None:
+    """The id of the workflow a trigger belongs to."""
+    async with translated("load trigger"):
+        ids = await Trigger.filter(id=trigger_id).values_list("workflow_id", flat=True)
+    return int(str(ids[0])) if ids else None
+
+
+async def rule_location(rule_id: int) -> tuple[int, str, int] | None:
+    """(workflow id, source, index among its source's rules) of a parse rule."""
+    rule = await parse_rule(rule_id)
+    if rule is None:
+        return None
+    trigger_id = getattr(rule, "trigger_id")  # noqa: B009 - Tortoise adds the column
+    async with translated("load parse rules"):
+        siblings = (
+            await ParseRule.filter(trigger_id=trigger_id, source=rule.source)
+            .order_by("position")
+            .values_list("id", flat=True)
+        )
+        workflow_id = await trigger_workflow(trigger_id)
+    if workflow_id is None:
+        return None
+    return workflow_id, rule.source, [int(str(i)) for i in siblings].index(rule.id)
+
+
+async def rule_at(workflow_id: int, source: str, index: int) -> ParseRule | None:
+    async with translated("load parse rule"):
+        rules = (
+            await ParseRule.filter(trigger__workflow_id=workflow_id, source=source)
+            .order_by("position")
+            .offset(index)
+            .limit(1)
+        )
+    return rules[0] if rules else None
+
+
+async def node_by_key(workflow_id: int, key: str) -> Node | None:
+    if not fits(Node, "key", key):
+        return None
+    async with translated("load node"):
+        return await Node.get_or_none(workflow_id=workflow_id, key=key)
+
+
+def _executions(where: ExecutionFilter) -> QuerySet[Execution]:
+    query = Execution.all()
+    if where.workflow_id is not None:
+        query = query.filter(workflow_id=where.workflow_id)
+    if where.status is not None:
+        query = query.filter(status=where.status)
+    if where.since is not None:
+        query = query.filter(created_at__gte=where.since)
+    if where.until is not None:
+        query = query.filter(created_at__lt=where.until)
+    return query
+
+
+async def executions_page(
+    where: ExecutionFilter, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[Execution]:
+    """Newest first; `after` is the (created at, id) of the last execution already seen."""
+    query = _executions(where)
+    if after is not None:
+        created, last_id = after
+        query = query.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=last_id))
+    async with translated("list executions"):
+        return await query.order_by("-created_at", "-id").limit(limit)
+
+
+async def count_executions(where: ExecutionFilter) -> int:
+    async with translated("count executions"):
+        return await _executions(where).count()
+
+
+async def executions_by_id(ids: Iterable[uuid.UUID]) -> list[Execution]:
+    async with translated("load executions"):
+        return await Execution.filter(id__in=list(ids))
+
+
+async def jobs_by_execution(execution_ids: Iterable[uuid.UUID]) -> list[Job]:
+    async with translated("load jobs"):
+        return await Job.filter(execution_id__in=list(execution_ids)).order_by("id")
+
+
+async def version_numbers(version_ids: Iterable[int]) -> dict[int, int]:
+    """Version id → the workflow version number it stores."""
+    async with translated("load versions"):
+        rows = await WorkflowVersion.filter(id__in=list(version_ids)).values_list("id", "version")
+    return {int(str(row[0])): int(str(row[1])) for row in rows}

@@ -1,0 +1,84 @@
+"""Admin tokens of the GraphQL API (SPEC §8): where they come from and how they are checked.
+
+A token is accepted when it is listed in `GATEWAY_ADMIN_TOKENS` or when its SHA-256 is in the
+`api_tokens` table (`gateway token create`, which prints the token once). Tokens are random
+(256 bits), so a plain SHA-256 is enough: there is nothing to brute-force. A server with no
+token at all refuses to start, except in dev mode, where it makes a temporary one, kept in
+memory for the life of the process, and logs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from gateway.errors import ConfigError
+from gateway.settings import Settings
+from gateway.store import tokens
+
+log = logging.getLogger("gateway.api")
+PREFIX = "gw_"
+# `last_used_at` is a hint for operators, not an audit log: refresh it at most this often.
+TOUCH_INTERVAL = timedelta(minutes=5)
+NO_TOKEN = (
+    "no GraphQL admin token is configured: set GATEWAY_ADMIN_TOKENS, run "
+    "`gateway token create`, or set GATEWAY_DEV=1 for a temporary one"
+)
+
+
+def new_token() -> str:
+    return PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_token(name: str) -> tuple[tokens.StoredToken, str]:
+    """A new stored token and its text, which is not kept anywhere."""
+    token = new_token()
+    return await tokens.add_token(name, token_hash(token)), token
+
+
+async def any_configured(settings: Settings) -> bool:
+    return bool(settings.admin_tokens) or await tokens.count_tokens() > 0
+
+
+async def require_token(settings: Settings) -> None:
+    """ConfigError when the server would have no admin token (dev mode makes one)."""
+    if not settings.dev and not await any_configured(settings):
+        raise ConfigError(NO_TOKEN)
+
+
+class AdminTokens:
+    """Checks bearer tokens for one server process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._configured = [token_hash(t) for t in settings.admin_tokens]
+
+    async def start(self) -> None:
+        """Refuse to run without a token (ConfigError), except in dev mode."""
+        await require_token(self.settings)
+        if await any_configured(self.settings):
+            return
+        token = new_token()
+        self._configured.append(token_hash(token))
+        log.warning("GATEWAY_DEV: temporary GraphQL admin token: %s", token)
+
+    async def accepts(self, token: str) -> bool:
+        digest = token_hash(token)
+        # Every configured hash is compared, in constant time, whatever matches.
+        matches = [hmac.compare_digest(digest, known) for known in self._configured]
+        if any(matches):
+            return True
+        stored = await tokens.find_token(digest)
+        if stored is None:
+            return False
+        now = datetime.now(UTC)
+        if stored.last_used_at is None or now - stored.last_used_at > TOUCH_INTERVAL:
+            await tokens.mark_used(stored.id, now)
+        return True

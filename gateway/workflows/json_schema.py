@@ -1,0 +1,147 @@
+"""The JSON Schema of a workflow document (SPEC §9 nested and §8 flat node forms), built from
+the same names and patterns validation uses, and checked in at `schema/workflow.schema.json`
+for editors (YAML language servers, IDEs):
+
+    python -m gateway.workflows.json_schema schema/workflow.schema.json   (`make schema`)
+
+The schema describes shapes; what only the service can check (node configs, graph, templates,
+`${NAME}` references in place of numbers) is left to `gateway apply --dry-run`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from gateway.engine.rules import TYPES
+from gateway.nodes import node_types
+from gateway.workflows import validation
+from gateway.workflows.documents import NODE_FIELDS, RULE_FIELDS, SOURCES, TRIGGER_FIELDS
+
+Schema = dict[str, Any]
+STRING: Schema = {"type": "string"}
+NULLABLE_STRING: Schema = {"type": ["string", "null"]}
+TEMPLATED: Schema = {"description": "Any JSON value; strings may hold {{ $… }} templates"}
+
+
+def _object(properties: Schema, required: tuple[str, ...] = (), **extra: Any) -> Schema:
+    out: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        out["required"] = list(required)
+    return {**out, **extra}
+
+
+def _rule() -> Schema:
+    fields: Schema = {
+        "key": {**STRING, "description": 'A path: b.c, items[0].id, ["a.b"]'},
+        "alias": NULLABLE_STRING,
+        "var": {"type": ["string", "null"], "pattern": validation.VAR_NAME.pattern},
+        "required": {"type": "boolean"},
+        "type": {"enum": [*TYPES, None]},
+    }
+    assert set(fields) == RULE_FIELDS, "a parse-rule field has no schema"
+    return {"oneOf": [{**STRING, "description": "Short for {key: …}"}, _object(fields, ("key",))]}
+
+
+def _response() -> Schema:
+    header = _object({"name": STRING, "value": TEMPLATED}, ("name", "value"))
+    return _object(
+        {
+            "statusCode": {"type": "integer", "minimum": 200, "maximum": 599},
+            "headers": {"type": "array", "items": header},
+            "body": TEMPLATED,
+        },
+        description="The answer an async call gets at once (default 200, ok)",
+    )
+
+
+def _trigger() -> Schema:
+    auth = _object({"username": STRING, "password": STRING}, ("username",))
+    known: Schema = {
+        "key": {"type": "string", "pattern": validation.TRIGGER_KEY.pattern},
+        "basicAuthentication": {"oneOf": [{"type": "null"}, auth]},
+        "request": _object(
+            {s: {"type": "array", "items": {"$ref": "#/$defs/rule"}} for s in SOURCES}
+        ),
+        "response": {"$ref": "#/$defs/response"},
+    }
+    options = {name: {"type": "object"} for name in sorted(TRIGGER_FIELDS - set(known))}
+    return _object({**known, **options})
+
+
+def _node() -> Schema:
+    fields: Schema = {
+        "key": {"type": "string", "pattern": validation.NODE_KEY.pattern},
+        "type": {"enum": sorted(node_types())},
+        "title": STRING,
+        "config": {"type": "object"},
+        "upstream": {**NULLABLE_STRING, "description": "Flat form: an earlier branching node"},
+        "branchIndex": {"type": ["integer", "null"]},
+        "branches": {
+            "type": "object",
+            "description": "Nested form: branch index → the nodes of that branch",
+            "propertyNames": {"pattern": "^-?[0-9]+$"},
+            "additionalProperties": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+        },
+    }
+    assert set(fields) == NODE_FIELDS, "a node field has no schema"
+    return _object(fields, ("key", "type"))
+
+
+def _options() -> Schema:
+    fields: Schema = {
+        "timeout": {"type": "integer", "minimum": 1, "maximum": validation.MAX_TIMEOUT_MS},
+        "keepExecutions": {"enum": list(validation.KEEP_EXECUTIONS)},
+        "onWorkerLost": {"enum": list(validation.ON_WORKER_LOST)},
+    }
+    assert set(fields) == validation.OPTIONS, "a workflow option has no schema"
+    return _object(fields)
+
+
+def workflow_schema() -> Schema:
+    document = _object(
+        {
+            "key": {"type": "string", "pattern": validation.WORKFLOW_KEY.pattern},
+            "title": STRING,
+            "description": STRING,
+            "enabled": {"type": "boolean"},
+            "sync": {"type": "boolean"},
+            "options": _options(),
+            "trigger": {"$ref": "#/$defs/trigger"},
+            "nodes": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+        },
+        ("key",),
+    )
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "workflow.schema.json",
+        "title": "Workflow document",
+        "description": "One workflow, as `gateway apply` and the applyWorkflows mutation take it",
+        **document,
+        "$defs": {
+            "trigger": _trigger(),
+            "rule": _rule(),
+            "response": _response(),
+            "node": _node(),
+        },
+    }
+
+
+def schema_text() -> str:
+    return orjson.dumps(workflow_schema(), option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m gateway.workflows.json_schema OUTPUT.json", file=sys.stderr)
+        return 2
+    Path(args[0]).write_text(schema_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
