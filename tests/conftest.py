@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -7,7 +8,14 @@ from typing import Any
 import pytest
 
 from gateway.settings import Settings
-from tests.databases import PostgresTemplate, SqliteTemplate, in_ci, postgres_reachable
+from tests.databases import (
+    REDIS_URL,
+    PostgresTemplate,
+    SqliteTemplate,
+    in_ci,
+    postgres_reachable,
+    redis_reachable,
+)
 from tests.support import Gateway, make_settings, running_gateway
 
 SettingsFactory = Callable[..., Settings]
@@ -70,3 +78,25 @@ def settings_factory(database_url: str) -> SettingsFactory:
 async def gateway(settings_factory: SettingsFactory) -> AsyncIterator[Gateway]:
     async with running_gateway(settings_factory()) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The machine's Redis; tests keep apart by queue name, never by flushing."""
+    problem = redis_reachable()
+    if problem is not None:
+        if in_ci():
+            pytest.fail(f"Redis is required in CI: {problem}")
+        pytest.skip(f"Redis not reachable: {problem}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def arq_settings(settings_factory: SettingsFactory, redis_url: str) -> SettingsFactory:
+    """Settings for the arq executor on a queue of this test's own."""
+    queue = f"arq:test:{uuid.uuid4().hex}"
+
+    def build(**overrides: Any) -> Settings:
+        return settings_factory(**{"redis_url": redis_url, "redis_queue": queue, **overrides})
+
+    return build

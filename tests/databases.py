@@ -85,3 +85,20 @@ class SqliteTemplate:
     def clone(self, target: Path) -> str:
         shutil.copyfile(self.path, target)
         return sqlite_url(target)
+
+
+REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def redis_reachable(url: str = REDIS_URL) -> str | None:
+    """None when Redis answers, else why not."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    return None

@@ -14,7 +14,7 @@ import httpx
 
 from gateway.settings import Settings
 from gateway.statuses import ExecutionStatus
-from gateway.store import executions
+from gateway.store import claims
 from gateway.store.db import close_store, open_store
 from gateway.store.models import Execution
 from tests.conftest import SettingsFactory
@@ -127,7 +127,7 @@ async def test_start_up_recovers_executions_a_dead_process_left_started(
         rerun_id = (await first.post("flow", json={})).headers["x-execution-id"]
         lost_id = (await first.post("flow-lost", json={})).headers["x-execution-id"]
         for execution_id in (rerun_id, lost_id):  # a worker claims both, then dies
-            assert await executions.claim(uuid.UUID(execution_id))
+            assert await claims.claim(uuid.UUID(execution_id))
 
     async with running_gateway(settings_factory()) as second:
         await second.drain()

@@ -1,11 +1,14 @@
 """The embedded executor: an in-process pool that drains queued executions.
 
 The default when no Redis is configured: one server process, no other service. The
-database is the queue's source of truth; the in-memory queue only carries ids. On start
-it recovers executions a dead process left STARTED and picks up everything QUEUED; a
-sweep every `sweep_interval` seconds picks up anything queued that this process did not
-hear about. On stop, running executions get `grace` seconds to finish; queued ones stay
-QUEUED in the database for the next start.
+database is the queue's source of truth; the in-memory queue only carries ids. A claimer
+takes every id waiting at that moment and claims them in one statement that rides the
+writer's group commit (so claiming costs no commit of its own), then hands the claimed
+executions to `concurrency` runner tasks through a small bounded queue. On start it
+recovers executions a dead process left STARTED, picks up everything QUEUED and schedules
+the parked ones; a sweep every `sweep_interval` seconds picks up anything queued that this
+process did not hear about. On stop, running executions get `grace` seconds to finish;
+claimed-but-not-started ones go back to QUEUED, and queued ones stay for the next start.
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ import asyncio
 import logging
 import uuid
 from contextlib import suppress
+from datetime import datetime
 
+from gateway.engine.processor import utcnow
 from gateway.errors import GatewayError
 from gateway.executors.runner import Runner
-from gateway.store import executions
+from gateway.store import claims
+from gateway.store.claims import Claimed
+from gateway.store.executions import ClaimBatch
 
 log = logging.getLogger("gateway.executor")
+CLAIM_BATCH = 64
 
 
 class EmbeddedExecutor:
@@ -31,37 +39,46 @@ class EmbeddedExecutor:
         self.grace = grace
         self.sweep_interval = sweep_interval
         self._queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
+        self._ready: asyncio.Queue[Claimed] = asyncio.Queue(maxsize=max(1, concurrency))
         self._known: set[uuid.UUID] = set()
-        self._workers: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[asyncio.Task[None]] = set()
-        self._sweeper: asyncio.Task[None] | None = None
         self._closing = False
 
     async def start(self) -> None:
         if self.concurrency == 0:
             log.info("embedded executor idle: GATEWAY_EXECUTOR_CONCURRENCY=0")
             return
-        requeued, lost = await self.runner.recover()
+        requeued, lost = await self.runner.recover(lease_expired=False)
         if requeued or lost:
-            log.warning("recovered executions: %d re-queued, %d marked lost", requeued, lost)
+            log.warning("recovered executions: %d re-queued, %d marked lost", len(requeued), lost)
         await self.sweep()
-        self._workers = [
-            asyncio.create_task(self._work(), name=f"executor-{i}") for i in range(self.concurrency)
+        self._tasks = [asyncio.create_task(self._claim_forever(), name="executor-claimer")]
+        self._tasks += [
+            asyncio.create_task(self._run_forever(), name=f"executor-{i}")
+            for i in range(self.concurrency)
         ]
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="executor-sweep")
+        self._tasks.append(asyncio.create_task(self._sweep_forever(), name="executor-sweep"))
 
     def submit(self, execution_id: uuid.UUID) -> None:
         if self.concurrency and not self._closing and execution_id not in self._known:
             self._known.add(execution_id)
             self._queue.put_nowait(execution_id)
 
+    def schedule(self, execution_id: uuid.UUID, at: datetime) -> None:
+        delay = max(0.0, (at - utcnow()).total_seconds())
+        asyncio.get_running_loop().call_later(delay, self.submit, execution_id)
+
     async def join(self) -> None:
         """Wait until every submitted execution has been run (tests drain with this)."""
         await self._queue.join()
 
     async def sweep(self) -> None:
-        for execution_id in await executions.queued_ids():
+        """Submit every due QUEUED execution; schedule the parked ones for their time."""
+        for execution_id in await claims.queued_ids():
             self.submit(execution_id)
+        for execution_id, at in await claims.parked():
+            self.schedule(execution_id, at)
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -71,38 +88,64 @@ class EmbeddedExecutor:
             except GatewayError as exc:
                 log.warning("queue sweep failed: %s", exc)
 
-    async def _work(self) -> None:
+    def _done(self, execution_id: uuid.UUID) -> None:
+        self._known.discard(execution_id)
+        self._queue.task_done()
+
+    async def _claim_forever(self) -> None:
+        while True:
+            ids = [await self._queue.get()]
+            while len(ids) < CLAIM_BATCH and not self._queue.empty():
+                ids.append(self._queue.get_nowait())
+            try:
+                claimed = await self.runner.writer.write(ClaimBatch(ids, self.runner.lease))
+            except GatewayError as exc:  # they stay QUEUED: the sweep brings them back
+                log.warning("claiming %d executions failed: %s", len(ids), exc)
+                claimed = []
+            taken = {c.id for c in claimed}
+            for execution_id in ids:
+                if execution_id not in taken:
+                    self._done(execution_id)
+            for execution in claimed:
+                await self._ready.put(execution)
+
+    async def _run_forever(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
         while not self._closing:
-            execution_id = await self._queue.get()
-            task = asyncio.current_task()
-            assert task is not None
+            execution = await self._ready.get()
             self._busy.add(task)
             try:
-                await self.runner.run(execution_id)
+                await self.runner.run_claimed(execution)
             except GatewayError as exc:
-                log.warning("execution %s not run: %s", execution_id, exc)
+                log.warning("execution %s not run: %s", execution.id, exc)
             except Exception:
-                log.exception("execution %s failed in the executor", execution_id)
+                log.exception("execution %s failed in the executor", execution.id)
             finally:
                 self._busy.discard(task)
-                self._known.discard(execution_id)
-                self._queue.task_done()
+                self._done(execution.id)
 
     async def stop(self) -> None:
         self._closing = True
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        idle = [w for w in self._workers if w not in self._busy]
-        for worker in idle:
-            worker.cancel()
+        idle = [t for t in self._tasks if t not in self._busy]
+        for task in idle:
+            task.cancel()
         busy = list(self._busy)
         if busy:
             log.info("waiting up to %ss for %d running executions", self.grace, len(busy))
             _, pending = await asyncio.wait(busy, timeout=self.grace)
-            for worker in pending:
-                worker.cancel()
-        for worker in self._workers:
-            worker.cancel()
+            for task in pending:
+                task.cancel()
         with suppress(asyncio.CancelledError):
-            await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers = []
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self._hand_back_claimed()
+
+    async def _hand_back_claimed(self) -> None:
+        """Claimed executions no runner started go back to QUEUED for the next start."""
+        waiting = []
+        while not self._ready.empty():
+            waiting.append(self._ready.get_nowait().id)
+        if waiting:
+            with suppress(GatewayError):
+                await claims.requeue(waiting)

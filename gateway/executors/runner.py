@@ -1,7 +1,10 @@
 """Running one queued execution: claim it, run its version's plan, record the end.
 
-Shared by every executor. The claim is a conditional update (QUEUED → STARTED), so a
-second delivery of the same execution does nothing.
+Shared by every executor. The claim is a conditional update (QUEUED → STARTED), so a second
+delivery of the same execution does nothing. With a lease, a heartbeat renews it while the
+plan runs; if the execution was taken away meanwhile (recovered after a lease expiry,
+canceled), the run stops and its result is not written — the finish only applies to the
+claim attempt that made it.
 """
 
 from __future__ import annotations
@@ -9,10 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime
 
 from gateway.engine.processor import Processor, RunResult, utcnow
+from gateway.errors import GatewayError
 from gateway.statuses import ExecutionStatus
-from gateway.store import executions
+from gateway.store import claims
 from gateway.store.executions import ExecutionWriter, FinishExecution
 from gateway.workflows.compiled import CompiledWorkflow
 from gateway.workflows.registry import Registry
@@ -33,64 +40,156 @@ async def run_plan(workflow: CompiledWorkflow, processor: Processor) -> RunResul
         return processor.abort("timeout")
 
 
+class LostOwnership(Exception):
+    """The execution was taken away from this runner while it ran."""
+
+
 class Runner:
-    def __init__(self, registry: Registry, writer: ExecutionWriter, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        writer: ExecutionWriter,
+        env: dict[str, str],
+        lease: float | None = None,
+    ) -> None:
         self.registry = registry
         self.writer = writer
         self.env = env
+        self.lease = lease
+        self.on_parked: Callable[[uuid.UUID, datetime], None] = _nowhere
+        """How a parked execution gets run again at its time: set by the executor."""
 
     async def run(self, execution_id: uuid.UUID) -> ExecutionStatus | None:
-        """Run one execution to its end; None when it was not QUEUED (already claimed)."""
-        claimed = await executions.claim(execution_id)
+        """Claim and run one execution to its end; None when it was not ours to run."""
+        claimed = await claims.claim(execution_id, self.lease)
         if claimed is None:
             return None
+        return await self.run_claimed(claimed)
+
+    async def run_claimed(self, claimed: claims.Claimed) -> ExecutionStatus | None:
+        """Run an execution this process has claimed."""
+        execution_id = claimed.id
         workflow = await self.registry.version(claimed.version_id)
         if workflow is None:
-            await self._finish(execution_id, ExecutionStatus.ERROR, None, "version missing")
+            await self._finish(claimed, RunResult(ExecutionStatus.ERROR, error="version missing"))
             return ExecutionStatus.ERROR
         context = {**claimed.context, "rawBody": raw_text(claimed.raw_body)}
-        processor = Processor(workflow.plan, context, self.env, execution_id=str(execution_id))
-        result = await run_plan(workflow, processor)
-        delete = workflow.keep_executions != "all" and result.status is ExecutionStatus.RESOLVED
+        processor = Processor(
+            workflow.plan, context, self.env, execution_id=str(execution_id), resume=claimed.state
+        )
+        try:
+            result = await self._run_leased(execution_id, workflow, processor)
+        except LostOwnership:
+            log.warning("execution taken away while running", extra=_ids(execution_id, workflow))
+            return None
+        if result.parked is not None:
+            await self._park(claimed, result)
+            return ExecutionStatus.QUEUED
+        await self._finish(claimed, result, workflow)
+        log.info(
+            "execution finished",
+            extra={**_ids(execution_id, workflow), "status": result.status.value},
+        )
+        return result.status
+
+    async def _run_leased(
+        self, execution_id: uuid.UUID, workflow: CompiledWorkflow, processor: Processor
+    ) -> RunResult:
+        if not self.lease:
+            return await run_plan(workflow, processor)
+        work = asyncio.create_task(run_plan(workflow, processor))
+        heartbeat = asyncio.create_task(self._heartbeat(execution_id, work, self.lease))
+        try:
+            return await work
+        except asyncio.CancelledError:
+            if heartbeat.done() and not heartbeat.cancelled() and heartbeat.result():
+                raise LostOwnership from None
+            raise
+        finally:
+            heartbeat.cancel()
+            with suppress(asyncio.CancelledError):
+                await heartbeat
+
+    @staticmethod
+    async def _heartbeat(
+        execution_id: uuid.UUID, work: asyncio.Task[RunResult], lease: float
+    ) -> bool:
+        """Renew the lease every third of it; True (and `work` cancelled) when it is lost."""
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                still_ours = await claims.renew_lease(execution_id, lease)
+            except GatewayError as exc:  # keep working: the finish decides who wins
+                log.warning(
+                    "lease renewal failed: %s", exc, extra={"execution_id": str(execution_id)}
+                )
+                continue
+            if not still_ours:
+                work.cancel()
+                return True
+
+    async def _finish(
+        self,
+        claimed: claims.Claimed,
+        result: RunResult,
+        workflow: CompiledWorkflow | None = None,
+    ) -> None:
+        keep = workflow.keep_executions if workflow is not None else "all"
         await self.writer.write(
             FinishExecution(
-                id=execution_id,
+                id=claimed.id,
                 status=result.status,
                 finished_at=utcnow(),
                 error=result.error,
                 reason=result.reason,
                 jobs=result.jobs,
-                delete=delete,
+                delete=keep != "all" and result.status is ExecutionStatus.RESOLVED,
+                attempt=claimed.attempts,
+                fresh=claimed.attempts == 1 and claimed.state is None,
             )
         )
-        log.info(
-            "execution finished",
-            extra={
-                "execution_id": str(execution_id),
-                "workflow": workflow.workflow_key,
-                "status": result.status.value,
-            },
-        )
-        return result.status
 
-    async def _finish(
-        self, execution_id: uuid.UUID, status: ExecutionStatus, error: str | None, reason: str
-    ) -> None:
+    async def _park(self, claimed: claims.Claimed, result: RunResult) -> None:
+        parked = result.parked
+        assert parked is not None
         await self.writer.write(
-            FinishExecution(execution_id, status, utcnow(), error=error or reason, reason=reason)
+            FinishExecution(
+                id=claimed.id,
+                status=ExecutionStatus.QUEUED,
+                finished_at=utcnow(),
+                jobs=result.jobs,
+                resume_at=parked.resume_at,
+                state=parked.state,
+                attempt=claimed.attempts,
+            )
+        )
+        self.on_parked(claimed.id, parked.resume_at)
+        log.info(
+            "execution parked until %s",
+            parked.resume_at.isoformat(),
+            extra={"execution_id": str(claimed.id)},
         )
 
-    async def recover(self) -> tuple[int, int]:
-        """Executions left STARTED by a process that died: re-queued or marked ERROR
-        (`onWorkerLost` of their version). Returns (re-queued, marked lost)."""
+    async def recover(self, lease_expired: bool) -> tuple[list[uuid.UUID], int]:
+        """Executions that lost their runner: re-queued, or marked ERROR `worker lost`, as
+        their version's `onWorkerLost` says. `lease_expired=False` takes every STARTED one
+        (the embedded executor at start-up: the previous process is gone); True only those
+        whose lease ran out. Returns (re-queued ids, number marked lost)."""
         rerun: list[uuid.UUID] = []
         lost: list[uuid.UUID] = []
-        for execution_id, version_id in await executions.started_executions():
+        for execution_id, version_id in await claims.started_executions(lease_expired):
             workflow = await self.registry.version(version_id)
             policy = workflow.on_worker_lost if workflow is not None else "error"
             (rerun if policy == "rerun" else lost).append(execution_id)
-        if rerun:
-            await executions.requeue(rerun)
+        requeued = await claims.requeue(rerun, lease_expired) if rerun else []
         if lost:
-            await executions.mark_lost(lost, "worker lost")
-        return len(rerun), len(lost)
+            await claims.mark_lost(lost, "worker lost", lease_expired)
+        return requeued, len(lost)
+
+
+def _nowhere(execution_id: uuid.UUID, at: datetime) -> None:
+    """No scheduler: the sweeps pick a parked execution up once it is due."""
+
+
+def _ids(execution_id: uuid.UUID, workflow: CompiledWorkflow) -> dict[str, str]:
+    return {"execution_id": str(execution_id), "workflow": workflow.workflow_key}

@@ -17,14 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from gateway.engine.processor import JobRecord, utcnow
+from gateway.engine.processor import JobRecord
 from gateway.errors import GatewayError
-from gateway.statuses import ExecutionStatus
+from gateway.statuses import ExecutionStatus, JobStatus
+from gateway.store.claims import claim_batch
+from gateway.store.dedup import DedupClaim, insert_claims
 from gateway.store.errors import translated
 from gateway.store.models import Execution, Job, Workflow
+from gateway.store.rows import EXECUTION_COLUMNS, JOB_COLUMNS, insert, job_values, to_json
 
 log = logging.getLogger("gateway.store")
 
@@ -47,6 +50,15 @@ class NewExecution:
     error: str | None = None
     reason: str | None = None
     jobs: list[JobRecord] = field(default_factory=list)
+    dedup: DedupClaim | None = None
+    """Claimed in the same transaction: a live duplicate key fails this write (Conflict)."""
+
+
+@dataclass
+class ClaimKey:
+    """A de-duplication key claimed on its own, before a sync call runs."""
+
+    claim: DedupClaim
 
 
 @dataclass
@@ -61,80 +73,137 @@ class FinishExecution:
     reason: str | None = None
     jobs: list[JobRecord] = field(default_factory=list)
     delete: bool = False
+    resume_at: datetime | None = None
+    """Set when the run parked (a delay): the execution goes back to QUEUED until then."""
+    state: dict[str, Any] | None = None
+    attempt: int | None = None
+    fresh: bool = False
+    """A first run that never parked: no earlier job rows to supersede."""
+    """The claim this finish belongs to: a finish from an older claim (a worker that lost its
+    lease while someone else took over) changes nothing."""
 
 
-Operation = NewExecution | FinishExecution
+@dataclass
+class ClaimBatch:
+    """Claim these QUEUED executions (QUEUED → STARTED) in the same group commit as other
+    writes; the write returns the `Claimed` executions."""
+
+    ids: list[uuid.UUID]
+    lease: float | None = None
 
 
-def _job_rows(execution_id: uuid.UUID, jobs: Sequence[JobRecord]) -> list[Job]:
+Operation = NewExecution | FinishExecution | ClaimKey | ClaimBatch
+
+
+def _execution_values(op: NewExecution) -> list[Any]:
     return [
-        Job(
-            execution_id=execution_id,
-            node_key=job.node_key,
-            node_type=job.node_type,
-            status=job.status.value,
-            result=job.result,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-        )
-        for job in jobs
+        str(op.id),
+        op.workflow_id,
+        op.version_id,
+        op.status.value,
+        to_json(op.context),
+        op.raw_body,
+        to_json(op.response),
+        op.error,
+        op.reason,
+        op.event_key,
+        1 if op.started_at else 0,
+        op.created_at,
+        op.started_at,
+        op.finished_at,
     ]
 
 
-def _execution_row(op: NewExecution) -> Execution:
-    return Execution(
-        id=op.id,
-        workflow_id=op.workflow_id,
-        version_id=op.version_id,
-        status=op.status.value,
-        context=op.context,
-        raw_body=op.raw_body,
-        response=op.response,
-        error=op.error,
-        reason=op.reason,
-        event_key=op.event_key,
-        attempts=1 if op.started_at else 0,
-        created_at=op.created_at,
-        started_at=op.started_at,
-        finished_at=op.finished_at,
-    )
-
-
-async def _commit(ops: Sequence[Operation]) -> None:
+async def _commit(ops: Sequence[Operation]) -> list[Any]:
+    """Every operation in one transaction; each operation's result (claims), in order."""
+    results: list[Any] = [None] * len(ops)
     inserts = [op for op in ops if isinstance(op, NewExecution)]
     finishes = [op for op in ops if isinstance(op, FinishExecution)]
-    jobs: list[Job] = []
+    keys = [op.claim for op in ops if isinstance(op, ClaimKey)]
+    keys += [op.dedup for op in inserts if op.dedup is not None]
+    jobs: list[list[Any]] = []
     async with translated("write executions"), in_transaction() as conn:
-        if inserts:
-            await Execution.bulk_create([_execution_row(op) for op in inserts], using_db=conn)
-        for op in inserts:
-            jobs += _job_rows(op.id, op.jobs)
+        if keys:
+            await insert_claims(keys, conn)
+        await insert(
+            conn, "executions", EXECUTION_COLUMNS, [_execution_values(op) for op in inserts]
+        )
+        for new in inserts:
+            jobs += job_values(new.id, new.jobs)
+        for index, op in enumerate(ops):
+            if isinstance(op, ClaimBatch):
+                results[index] = await claim_batch(conn, op.ids, op.lease)
         for fin in finishes:
-            # Only a STARTED execution is finished: one canceled meanwhile stays CANCELED.
-            mine = Execution.filter(id=fin.id, status=ExecutionStatus.STARTED).using_db(conn)
-            if fin.delete:
-                await mine.delete()
-                continue
-            values: dict[str, Any] = {
-                "status": fin.status.value,
-                "finished_at": fin.finished_at,
-                "error": fin.error,
-                "reason": fin.reason,
-            }
-            if fin.response is not None:
-                values["response"] = fin.response
-            if not await mine.update(**values):
-                continue
-            await Job.filter(execution_id=fin.id).using_db(conn).delete()
-            jobs += _job_rows(fin.id, fin.jobs)
-        if jobs:
-            await Job.bulk_create(jobs, using_db=conn)
+            jobs += await _finish(fin, conn)
+        await insert(conn, "jobs", JOB_COLUMNS, jobs)
+    return results
+
+
+_FINISH_COLUMNS = ("status", "finished_at", "error", "reason", "lease_until", "resume_at", "state")
+
+
+def _mark(dialect: str, index: int) -> str:
+    return "?" if dialect == "sqlite" else f"${index}"
+
+
+def _finish_sql(dialect: str, with_response: bool, with_attempt: bool) -> str:
+    columns = [*_FINISH_COLUMNS, *(("response",) if with_response else ())]
+    count = len(columns)
+
+    def mark(index: int) -> str:
+        return _mark(dialect, index)
+
+    sets = ", ".join(f'"{c}" = {mark(i)}' for i, c in enumerate(columns, start=1))
+    where = f'"id" = {mark(count + 1)} AND "status" = {mark(count + 2)}'
+    if with_attempt:
+        where += f' AND "attempts" = {mark(count + 3)}'
+    return f'UPDATE "executions" SET {sets} WHERE {where}'
+
+
+async def _finish(fin: FinishExecution, conn: BaseDBAsyncClient) -> list[list[Any]]:
+    """Apply one finish; the job rows to insert for it (none when it was not ours).
+
+    Only a STARTED execution of the same claim attempt is finished: one canceled meanwhile
+    stays CANCELED, one recovered by another worker is theirs."""
+    if fin.delete:
+        mine = Execution.filter(id=fin.id, status=ExecutionStatus.STARTED).using_db(conn)
+        if fin.attempt is not None:
+            mine = mine.filter(attempts=fin.attempt)
+        await mine.delete()
+        return []
+    values: list[Any] = [
+        fin.status.value,
+        None if fin.resume_at else fin.finished_at,
+        fin.error,
+        fin.reason,
+        None,
+        fin.resume_at,
+        to_json(fin.state),
+    ]
+    if fin.response is not None:
+        values.append(to_json(fin.response))
+    values += [str(fin.id), ExecutionStatus.STARTED.value]
+    if fin.attempt is not None:
+        values.append(fin.attempt)
+    sql = _finish_sql(conn.capabilities.dialect, fin.response is not None, fin.attempt is not None)
+    updated, _ = await conn.execute_query(sql, values)
+    if not updated:
+        return []
+    if not fin.fresh:
+        # Jobs of earlier parked runs stay; a parked delay's PENDING job is superseded by
+        # the resumed run's first job.
+        pending = Job.filter(execution_id=fin.id, status=JobStatus.PENDING)
+        await pending.using_db(conn).delete()
+    return job_values(fin.id, fin.jobs)
+
+
+Pending = tuple[Operation, "asyncio.Future[Any]"]
 
 
 class ExecutionWriter:
     def __init__(self, max_batch: int = 500) -> None:
         self.max_batch = max_batch
-        self._pending: list[tuple[Operation, asyncio.Future[None]]] = []
+        self._pending: list[Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -150,15 +219,15 @@ class ExecutionWriter:
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
-    async def write(self, op: Operation) -> None:
-        """Resolve once `op` is committed; raise StoreUnavailable (or Conflict) otherwise."""
+    async def write(self, op: Operation) -> Any:
+        """Resolve once `op` is committed, with its result (the claims of a ClaimBatch);
+        raise StoreUnavailable (or Conflict) otherwise."""
         if self._task is None:
-            await _commit([op])
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return (await _commit([op]))[0]
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append((op, future))
         self._wake.set()
-        await future
+        return await future
 
     async def _flush_forever(self) -> None:
         while True:
@@ -171,92 +240,46 @@ class ExecutionWriter:
             batch = self._pending[: self.max_batch]
             del self._pending[: self.max_batch]
             try:
-                await _commit([op for op, _ in batch])
+                results = await _isolated([op for op, _ in batch])
             except GatewayError as exc:
                 if len(batch) == 1:
-                    _settle(batch, exc)
+                    _fail(batch, exc)
                 else:
                     await self._one_by_one(batch)
             except Exception as exc:  # a bug, not an outage: each caller logs and answers 500
                 log.exception("execution write failed")
-                _settle(batch, exc)
+                _fail(batch, exc)
             else:
-                _settle(batch, None)
+                _resolve(batch, results)
 
-    async def _one_by_one(self, batch: list[tuple[Operation, asyncio.Future[None]]]) -> None:
+    async def _one_by_one(self, batch: list[Pending]) -> None:
         for op, future in batch:
             try:
-                await _commit([op])
+                results = await _isolated([op])
             except GatewayError as exc:
-                _settle([(op, future)], exc)
+                _fail([(op, future)], exc)
             else:
-                _settle([(op, future)], None)
+                _resolve([(op, future)], results)
 
 
-def _settle(batch: list[tuple[Operation, asyncio.Future[None]]], exc: Exception | None) -> None:
+async def _isolated(ops: list[Operation]) -> list[Any]:
+    """Commit in a task of its own. When a connection dies mid-transaction, Tortoise can
+    leave its transaction in the task's context (returning the broken connection to the
+    pool raises before the context is reset); in a child task that leak dies with the
+    task instead of poisoning every later commit of the long-lived flusher."""
+    return await asyncio.create_task(_commit(ops))
+
+
+def _resolve(batch: list[Pending], results: list[Any]) -> None:
+    for (_, future), result in zip(batch, results, strict=True):
+        if not future.done():
+            future.set_result(result)
+
+
+def _fail(batch: list[Pending], exc: Exception) -> None:
     for _, future in batch:
-        if future.done():
-            continue
-        if exc is None:
-            future.set_result(None)
-        else:
+        if not future.done():
             future.set_exception(exc)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: uuid.UUID
-    workflow_id: int
-    version_id: int
-    context: dict[str, Any]
-    raw_body: bytes
-    attempts: int
-
-
-async def claim(execution_id: uuid.UUID) -> Claimed | None:
-    """QUEUED → STARTED with a conditional update; None when someone else has it."""
-    async with translated("claim execution"):
-        updated = await Execution.filter(id=execution_id, status=ExecutionStatus.QUEUED).update(
-            status=ExecutionStatus.STARTED, started_at=utcnow(), attempts=F("attempts") + 1
-        )
-        if not updated:
-            return None
-        row = await Execution.get(id=execution_id)
-    return Claimed(
-        row.id, row.workflow_id, row.version_id, row.context, bytes(row.raw_body), row.attempts
-    )
-
-
-async def queued_ids(limit: int | None = None) -> list[uuid.UUID]:
-    """Ids of QUEUED executions, oldest first."""
-    query = Execution.filter(status=ExecutionStatus.QUEUED).order_by("created_at")
-    if limit is not None:
-        query = query.limit(limit)
-    async with translated("list queued executions"):
-        return [uuid.UUID(str(value)) for value in await query.values_list("id", flat=True)]
-
-
-async def started_executions() -> list[tuple[uuid.UUID, int]]:
-    """(id, version id) of every STARTED execution."""
-    async with translated("list started executions"):
-        rows = await Execution.filter(status=ExecutionStatus.STARTED).values_list(
-            "id", "version_id"
-        )
-    return [(row[0], row[1]) for row in rows]
-
-
-async def requeue(ids: Sequence[uuid.UUID]) -> None:
-    async with translated("requeue executions"):
-        await Execution.filter(id__in=list(ids), status=ExecutionStatus.STARTED).update(
-            status=ExecutionStatus.QUEUED, started_at=None
-        )
-
-
-async def mark_lost(ids: Sequence[uuid.UUID], reason: str) -> None:
-    async with translated("mark executions lost"):
-        await Execution.filter(id__in=list(ids), status=ExecutionStatus.STARTED).update(
-            status=ExecutionStatus.ERROR, reason=reason, error=reason, finished_at=utcnow()
-        )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -284,6 +307,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "nodeType": job.node_type,
         "status": job.status,
         "result": job.result,
+        "position": job.position,
         "startedAt": _iso(job.started_at),
         "finishedAt": _iso(job.finished_at),
     }
@@ -317,3 +341,40 @@ async def list_executions(
             item["jobs"] = [job_summary(j) for j in jobs.get(row.id, [])]
         out.append(item)
     return out
+
+
+# --- management API: replay and cancel --------------------------------------------------
+
+
+async def replay(execution_id: uuid.UUID, new_id: uuid.UUID, now: datetime) -> Execution | None:
+    """A new QUEUED execution with the request of `execution_id` (its context and raw body),
+    on its workflow's current version, linked by `replay_of`; None when there is none."""
+    from gateway.store.models import WorkflowVersion  # here: the top of this file is shared
+
+    async with translated("replay execution"), in_transaction():
+        original = await Execution.get_or_none(id=execution_id)
+        if original is None:
+            return None
+        workflow = await Workflow.get(id=original.workflow_id)
+        version = await WorkflowVersion.get(workflow_id=workflow.id, version=workflow.version)
+        return await Execution.create(
+            id=new_id,
+            workflow_id=workflow.id,
+            version_id=version.id,
+            status=ExecutionStatus.QUEUED,
+            context=original.context,
+            raw_body=original.raw_body,
+            replay_of=original.id,
+            created_at=now,
+        )
+
+
+async def cancel(execution_id: uuid.UUID, now: datetime) -> tuple[bool, Execution | None]:
+    """QUEUED or STARTED → CANCELED with a conditional update (a running execution's end is
+    then not recorded: finishing is conditional on STARTED). Returns whether this call
+    canceled it, and the execution as it is now (None when there is none)."""
+    async with translated("cancel execution"):
+        canceled = await Execution.filter(
+            id=execution_id, status__in=[ExecutionStatus.QUEUED, ExecutionStatus.STARTED]
+        ).update(status=ExecutionStatus.CANCELED, finished_at=now, reason="canceled")
+        return bool(canceled), await Execution.get_or_none(id=execution_id)

@@ -149,11 +149,13 @@ class Job(Model):
     node_type = fields.CharField(max_length=50)
     status = fields.CharField(max_length=16)
     result: Any = fields.JSONField(null=True)
+    position: Any = fields.JSONField(null=True)  # loop iteration indices, outermost first
     started_at = fields.DatetimeField()
     finished_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "jobs"
+        indexes = (("execution_id", "id"),)
 
 
 class DedupKey(Model):
@@ -167,6 +169,7 @@ class DedupKey(Model):
     key = fields.CharField(max_length=300)
     execution_id = fields.UUIDField()
     expires_at = fields.DatetimeField()
+    response: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "dedup_keys"
@@ -194,3 +197,11 @@ class Revision(Model):
 
     class Meta:
         table = "revision"
+
+
+def fits(model: type[Model], field: str, value: str) -> bool:
+    """Whether `value` can be stored in `field` at all. Tortoise refuses to even filter by a
+    value longer than the column, so a lookup by a user-supplied key (a URL, an API
+    argument) checks this first and finds nothing instead of failing."""
+    max_length = getattr(model._meta.fields_map[field], "max_length", None)
+    return max_length is None or len(value) <= int(max_length)

@@ -1,0 +1,192 @@
+"""Who runs an execution: claims with leases, and finding work that lost its runner.
+
+A claim is a conditional update (QUEUED → STARTED), so an execution is started once however
+often it is delivered. A claim holds a lease (`lease_until`) that the runner renews while it
+works; an execution left STARTED with an expired lease lost its worker and is recovered.
+Parked executions (`resume_at` in the future) are QUEUED but not claimable until then.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from gateway.engine.processor import utcnow
+from gateway.statuses import ExecutionStatus
+from gateway.store.errors import translated
+from gateway.store.models import Execution
+
+QUEUED = ExecutionStatus.QUEUED
+STARTED = ExecutionStatus.STARTED
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    workflow_id: int
+    version_id: int
+    context: dict[str, Any]
+    raw_body: bytes
+    attempts: int
+    state: dict[str, Any] | None
+
+
+def _due(now: datetime) -> Q:
+    return Q(resume_at__isnull=True) | Q(resume_at__lte=now)
+
+
+_CLAIM = (
+    'UPDATE "executions" SET "status" = {status}, "started_at" = {now}, "lease_until" = {lease}, '
+    '"resume_at" = NULL, "attempts" = "attempts" + 1 '
+    'WHERE "status" = {queued} AND ("resume_at" IS NULL OR "resume_at" <= {due}) '
+    'AND "id" IN ({ids}) '
+    'RETURNING "id", "workflow_id", "version_id", "context", "raw_body", "attempts", "state"'
+)
+
+
+def _claim_sql(dialect: str, count: int) -> str:
+    if dialect == "sqlite":
+        marks = ["?"] * (5 + count)
+    else:
+        marks = [f"${i}" for i in range(1, 6 + count)]
+    status, now, lease, queued, due, *ids = marks
+    return _CLAIM.format(
+        status=status, now=now, lease=lease, queued=queued, due=due, ids=", ".join(ids)
+    )
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def claim_batch(
+    conn: BaseDBAsyncClient, ids: Sequence[uuid.UUID], lease: float | None
+) -> list[Claimed]:
+    """QUEUED (and due) → STARTED for every id that is still ours to run, in one statement
+    inside the caller's transaction; the claimed executions, ready to run."""
+    if not ids:
+        return []
+    now = utcnow()
+    lease_until = now + timedelta(seconds=lease) if lease else None
+    values: list[Any] = [STARTED.value, now, lease_until, QUEUED.value, now]
+    values += [str(i) for i in ids]
+    rows = await conn.execute_query_dict(_claim_sql(conn.capabilities.dialect, len(ids)), values)
+    return [
+        Claimed(
+            uuid.UUID(str(row["id"])),
+            int(row["workflow_id"]),
+            int(row["version_id"]),
+            _json(row["context"]),
+            bytes(row["raw_body"]),
+            int(row["attempts"]),
+            _json(row["state"]),
+        )
+        for row in rows
+    ]
+
+
+async def claim(execution_id: uuid.UUID, lease: float | None = None) -> Claimed | None:
+    """QUEUED (and due) → STARTED; None when it is not ours to run (claimed, parked, gone)."""
+    async with translated("claim execution"), in_transaction() as conn:
+        claimed = await claim_batch(conn, [execution_id], lease)
+    return claimed[0] if claimed else None
+
+
+async def renew_lease(execution_id: uuid.UUID, lease: float) -> bool:
+    """Extend a running execution's lease; False when it is no longer ours (recovered by
+    someone else, canceled), and the runner should stop."""
+    async with translated("renew lease"):
+        updated = await Execution.filter(id=execution_id, status=STARTED).update(
+            lease_until=utcnow() + timedelta(seconds=lease)
+        )
+    return bool(updated)
+
+
+async def queued_ids(
+    limit: int | None = None, older_than: datetime | None = None
+) -> list[uuid.UUID]:
+    """Due QUEUED executions, oldest first (parked ones only once their time has come)."""
+    now = utcnow()
+    query = Execution.filter(Q(status=QUEUED) & _due(now))
+    if older_than is not None:
+        query = query.filter(created_at__lt=older_than)
+    query = query.order_by("created_at")
+    if limit is not None:
+        query = query.limit(limit)
+    async with translated("list queued executions"):
+        return [uuid.UUID(str(value)) for value in await query.values_list("id", flat=True)]
+
+
+async def parked() -> list[tuple[uuid.UUID, datetime]]:
+    """(id, resume time) of every execution parked for later."""
+    async with translated("list parked executions"):
+        rows = await Execution.filter(status=QUEUED, resume_at__gt=utcnow()).values_list(
+            "id", "resume_at"
+        )
+    return [(uuid.UUID(str(row[0])), row[1]) for row in rows]
+
+
+async def started_executions(
+    lease_expired: bool = False, limit: int = 1000
+) -> list[tuple[uuid.UUID, int]]:
+    """(id, version id) of STARTED executions; only those whose lease ran out if asked."""
+    query = Execution.filter(status=STARTED)
+    if lease_expired:
+        query = query.filter(lease_until__lt=utcnow())
+    async with translated("list started executions"):
+        rows = await query.limit(limit).values_list("id", "version_id")
+    return [(uuid.UUID(str(row[0])), int(row[1])) for row in rows]
+
+
+def _lost(ids: Sequence[uuid.UUID], lease_expired: bool) -> Any:
+    query = Execution.filter(id__in=list(ids), status=STARTED)
+    return query.filter(lease_until__lt=utcnow()) if lease_expired else query
+
+
+async def requeue(ids: Sequence[uuid.UUID], lease_expired: bool = False) -> list[uuid.UUID]:
+    """STARTED → QUEUED for executions that lost their runner; returns those re-queued."""
+    async with translated("requeue executions"):
+        query = _lost(ids, lease_expired)
+        taken = [uuid.UUID(str(v)) for v in await query.values_list("id", flat=True)]
+        if taken:
+            await _lost(taken, lease_expired).update(
+                status=QUEUED, started_at=None, lease_until=None
+            )
+    return taken
+
+
+async def mark_lost(ids: Sequence[uuid.UUID], reason: str, lease_expired: bool = False) -> None:
+    async with translated("mark executions lost"):
+        await _lost(ids, lease_expired).update(
+            status=ExecutionStatus.ERROR,
+            reason=reason,
+            error=reason,
+            finished_at=utcnow(),
+            lease_until=None,
+        )
+
+
+async def count_by_status() -> dict[str, int]:
+    async with translated("count executions"):
+        rows = await Execution.annotate(n=Count("id")).group_by("status").values("status", "n")
+    return {str(row["status"]): int(row["n"]) for row in rows}
+
+
+async def backlog() -> tuple[int, float]:
+    """(executions due to run now, age in seconds of the oldest of them)."""
+    now = utcnow()
+    due = Execution.filter(Q(status=QUEUED) & _due(now))
+    async with translated("measure backlog"):
+        depth = await due.count()
+        oldest = await due.order_by("created_at").first().values_list("created_at", flat=True)
+    age = (now - oldest).total_seconds() if isinstance(oldest, datetime) else 0.0
+    return depth, max(0.0, age)

@@ -1,0 +1,188 @@
+"""After a call is read and checked: accept it (async) or run it (sync), and answer.
+
+- Async: the execution is committed QUEUED (with its de-duplication key, in the same
+  transaction), only then handed to the executor and answered.
+- Sync: the plan runs in the request; the execution and its jobs are committed, then the
+  answer is sent. With de-duplication the key is claimed before anything runs.
+- A duplicate (a live key) runs nothing and gets the first call's answer and
+  `X-Execution-Id`; a duplicate of a sync call still running waits for its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import MutableMapping
+from datetime import datetime
+from typing import Any
+
+from gateway.engine.processor import Processor, RunResult, utcnow
+from gateway.errors import Conflict
+from gateway.executors.runner import raw_text, run_plan
+from gateway.runtime import Runtime
+from gateway.statuses import ExecutionStatus
+from gateway.store import dedup as dedup_store
+from gateway.store.executions import ClaimKey, NewExecution
+from gateway.store.ids import new_id
+from gateway.webhook.answers import Answer, answer, json_answer
+from gateway.workflows.compiled import CompiledWorkflow
+
+Sent = tuple[int, list[tuple[str, str]], Any]
+# A duplicate of a sync call that is still running polls for its answer, this fast at first.
+_FIRST_POLL, _MAX_POLL = 0.01, 0.5
+
+
+class Call:
+    """One parsed webhook call: the `$context` data and the raw body."""
+
+    __slots__ = ("context", "raw", "received_at")
+
+    def __init__(self, context: dict[str, Any], raw: bytes, received_at: datetime) -> None:
+        self.context = context
+        self.raw = raw
+        self.received_at = received_at
+
+    def scope_context(self) -> dict[str, Any]:
+        return {**self.context, "rawBody": raw_text(self.raw)}
+
+
+def sync_answer(result: RunResult, execution_id: str) -> Sent:
+    if result.response is not None:
+        response = result.response
+        return response.status_code, response.headers, response.body
+    body: dict[str, Any] = {"executionId": execution_id, "status": result.status.value}
+    if result.reason == "timeout":
+        return 408, [], {**body, "error": "timeout"}
+    return (200 if result.status is ExecutionStatus.RESOLVED else 500), [], body
+
+
+def keeps(policy: str, status: ExecutionStatus) -> bool:
+    return policy == "all" or (policy == "failed" and status is not ExecutionStatus.RESOLVED)
+
+
+def stored(sent: Sent) -> dict[str, Any]:
+    return {"status": sent[0], "headers": dict(sent[1]), "body": sent[2]}
+
+
+def replay(response: MutableMapping[str, Any], execution_id: uuid.UUID) -> Answer:
+    headers = list((response.get("headers") or {}).items())
+    return answer(int(response["status"]), headers, response.get("body"), str(execution_id))
+
+
+class Dispatcher:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def _scope(self, call: Call) -> dict[str, Any]:
+        return {
+            "$context": call.scope_context(),
+            "$system": {"now": utcnow().isoformat()},
+            "$env": self.runtime.env,
+        }
+
+    def _dedup_key(self, workflow: CompiledWorkflow, scope: dict[str, Any]) -> str | None:
+        return workflow.dedup.render(scope) if workflow.dedup is not None else None
+
+    async def accept(self, workflow: CompiledWorkflow, call: Call) -> Answer:
+        execution_id = new_id()
+        scope = self._scope(call)
+        sent: Sent = (
+            workflow.response_status,
+            workflow.response_headers.render(scope),
+            workflow.response_body.render(scope),
+        )
+        key = self._dedup_key(workflow, scope)
+        claim = None
+        if key is not None and workflow.dedup is not None:
+            claim = workflow.dedup.claim(
+                workflow.workflow_id, key, execution_id, call.received_at, stored(sent)
+            )
+        try:
+            await self.runtime.writer.write(
+                NewExecution(
+                    id=execution_id,
+                    workflow_id=workflow.workflow_id,
+                    version_id=workflow.version_id,
+                    status=ExecutionStatus.QUEUED,
+                    context=call.context,
+                    raw_body=call.raw,
+                    created_at=call.received_at,
+                    response=stored(sent),
+                    dedup=claim,
+                )
+            )
+        except Conflict:
+            if key is None:
+                raise
+            return await self.duplicate(workflow, key, wait=0)
+        self.runtime.executor.submit(execution_id)
+        return answer(*sent, str(execution_id))
+
+    async def run_sync(self, workflow: CompiledWorkflow, call: Call) -> Answer:
+        execution_id = new_id()
+        key = self._dedup_key(workflow, self._scope(call)) if workflow.dedup else None
+        if key is not None and workflow.dedup is not None:
+            claim = workflow.dedup.claim(workflow.workflow_id, key, execution_id, utcnow())
+            try:
+                await self.runtime.writer.write(ClaimKey(claim))
+            except Conflict:
+                return await self.duplicate(workflow, key, wait=(workflow.timeout or 30) + 5)
+        started_at = utcnow()
+        processor = Processor(
+            workflow.plan, call.scope_context(), self.runtime.env, execution_id=str(execution_id)
+        )
+        result = await run_plan(workflow, processor)
+        sent = sync_answer(result, str(execution_id))
+        if keeps(workflow.keep_executions, result.status):
+            await self._record(workflow, call, execution_id, started_at, result, sent)
+        if key is not None:
+            await dedup_store.settle(workflow.workflow_id, key, execution_id, stored(sent))
+        return answer(*sent, str(execution_id))
+
+    async def duplicate(self, workflow: CompiledWorkflow, key: str, wait: float) -> Answer:
+        """The first call's answer for a repeated key; runs nothing."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        pause = _FIRST_POLL
+        while True:
+            first = await dedup_store.first_call(workflow.workflow_id, key)
+            if first is not None and first.response is not None:
+                return replay(first.response, first.execution_id)
+            if first is None or loop.time() >= deadline:
+                break
+            await asyncio.sleep(pause)  # the first call is still running, in some process
+            pause = min(pause * 2, _MAX_POLL)
+        body: dict[str, Any] = {
+            "error": "duplicate",
+            "message": "a call with the same de-duplication key is still being processed",
+        }
+        if first is not None:
+            body["executionId"] = str(first.execution_id)
+        return json_answer(409, body, headers=[("retry-after", "1")])
+
+    async def _record(
+        self,
+        workflow: CompiledWorkflow,
+        call: Call,
+        execution_id: uuid.UUID,
+        started_at: datetime,
+        result: RunResult,
+        sent: Sent,
+    ) -> None:
+        await self.runtime.writer.write(
+            NewExecution(
+                id=execution_id,
+                workflow_id=workflow.workflow_id,
+                version_id=workflow.version_id,
+                status=result.status,
+                context=call.context,
+                raw_body=call.raw,
+                created_at=call.received_at,
+                started_at=started_at,
+                finished_at=utcnow(),
+                response=stored(sent),
+                error=result.error,
+                reason=result.reason,
+                jobs=result.jobs,
+            )
+        )

@@ -1,0 +1,94 @@
+"""The trigger option `deduplicate: {key: "<template>", window: seconds}` (SPEC §3, §6).
+
+The key is rendered from the call (`$context`); a call whose key is empty or missing is
+never treated as a duplicate. Keys longer than the column are stored as their SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.engine.templates import Template, compile_template, to_text
+from gateway.errors import Problem, TemplateError
+from gateway.store.dedup import DedupClaim
+from gateway.types import Scope
+
+FIELD = "trigger.deduplicate"
+DEFAULT_WINDOW = 24 * 3600
+MAX_WINDOW = 30 * 24 * 3600
+MAX_KEY = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Dedup:
+    key: Template
+    window: int
+
+    def render(self, scope: Scope) -> str | None:
+        text = to_text(self.key.render(scope)).strip()
+        if not text:
+            return None
+        if len(text) > MAX_KEY:
+            return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        return text
+
+    def claim(
+        self,
+        workflow_id: int,
+        key: str,
+        execution_id: uuid.UUID,
+        now: datetime,
+        response: dict[str, Any] | None = None,
+    ) -> DedupClaim:
+        expires = now + timedelta(seconds=self.window)
+        return DedupClaim(workflow_id, key, execution_id, expires, response)
+
+
+def compile_dedup(option: Any) -> Dedup | None:
+    if not option:
+        return None
+    return Dedup(compile_template(option["key"]), int(option.get("window", DEFAULT_WINDOW)))
+
+
+def dedup_problems(option: Any) -> list[Problem]:
+    if option is None:
+        return []
+    if not isinstance(option, dict):
+        return [Problem(FIELD, "must be {key, window}")]
+    problems = [
+        Problem(f"{FIELD}.{name}", "unknown field", hint="key, window")
+        for name in option
+        if name not in ("key", "window")
+    ]
+    problems += _key_problems(option.get("key"))
+    window = option.get("window", DEFAULT_WINDOW)
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 < window <= MAX_WINDOW:
+        problems.append(Problem(f"{FIELD}.window", f"must be seconds, 1 to {MAX_WINDOW}"))
+    return problems
+
+
+def _key_problems(key: Any) -> list[Problem]:
+    field = f"{FIELD}.key"
+    if not isinstance(key, str) or not key:
+        return [
+            Problem(field, "required: a template such as {{$context.headers.x-github-delivery}}")
+        ]
+    try:
+        template = compile_template(key)
+    except TemplateError as exc:
+        return [Problem(field, str(exc))]
+    if template.is_constant:
+        return [
+            Problem(
+                field,
+                "must use the call, e.g. {{$context.body.id}}: a constant key "
+                "would make every call after the first a duplicate",
+            )
+        ]
+    if any(ref.root in ("$jobsMapByNodeKey", "$scopes") for ref in template.references):
+        return [Problem(field, "may only use $context, $system and $env: nothing has run yet")]
+    return []

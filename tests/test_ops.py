@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from gateway.store.models import Execution
+from tests.conftest import SettingsFactory
+from tests.support import Gateway, free_port, running_gateway
+
+FLOW = "{key: flow, nodes: [{key: a, type: end, config: {endStatus: 1}}]}"
+
+
+async def test_health_and_readiness(gateway: Gateway) -> None:
+    health = await gateway.client.get("/healthz")
+    ready = await gateway.client.get("/readyz")
+
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready", "database": "ok"})
+
+
+async def test_readiness_checks_redis_when_it_is_configured(arq_settings: SettingsFactory) -> None:
+    async with running_gateway(arq_settings()) as gateway:
+        ready = await gateway.client.get("/readyz")
+    async with running_gateway(
+        arq_settings(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    ) as down:
+        not_ready = await down.client.get("/readyz")
+
+    assert (ready.status_code, ready.json()["redis"]) == (200, "ok")
+    assert not_ready.status_code == 503
+    assert not_ready.json()["redis"].startswith("unavailable")
+    assert not_ready.headers["retry-after"] == "5"
+
+
+async def test_metrics_count_calls_and_executions(gateway: Gateway) -> None:
+    await gateway.apply(FLOW)
+    for _ in range(3):
+        await gateway.post("flow", json={})
+    await gateway.client.post("/api/webhook:trigger/no-such-key-0000000000000", json={})
+    await gateway.drain()
+
+    text = (await gateway.client.get("/metrics")).text
+
+    assert 'gateway_webhook_requests_total{status="200",workflow="flow"} 3.0' in text
+    assert 'gateway_webhook_requests_total{status="404",workflow=""} 1.0' in text
+    assert 'gateway_webhook_request_seconds_count{workflow="flow"} 3.0' in text
+    assert 'gateway_executions{status="RESOLVED"} 3.0' in text
+    assert "gateway_queue_depth 0.0" in text
+    assert "gateway_worker_lag_seconds 0.0" in text
+
+
+async def test_credentials_are_neither_logged_nor_stored(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await gateway.apply(FLOW)
+    secret = "Bearer s3cr3t-t0ken"
+
+    await gateway.post("flow", json={}, headers={"authorization": secret, "cookie": "sid=c00kie"})
+    await gateway.drain()
+
+    [row] = await Execution.all()
+    assert "s3cr3t" not in caplog.text and "c00kie" not in caplog.text
+    assert "authorization" not in row.context["headers"]
+    assert "cookie" not in row.context["headers"]
