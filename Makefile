@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migration clean
+.PHONY: install run test lint migration schema clean
 
 install: $(STAMP)
 
@@ -26,6 +26,15 @@ lint: install
 
 test: install lint
 	$(BIN)/pytest
+
+# The checked-in GraphQL SDL and workflow JSON Schema, regenerated from the code.
+schema: install
+	$(BIN)/python -m gateway.api.schema schema/gateway.graphql
+	$(BIN)/python -m gateway.workflows.json_schema schema/workflow.schema.json
+
+# The benchmark of docs/performance.md (needs wrk: apt-get install wrk).
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # A new migration from model changes: make migration NAME=add_something
 migration: install

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
+import uvloop
 
+from gateway import tokens
 from gateway.errors import ConfigError, DefinitionInvalid, GatewayError
+from gateway.executors.worker import serve_worker
 from gateway.logs import configure
+from gateway.secrets import SecretBox
 from gateway.settings import Settings, load_settings
 from gateway.statuses import ExecutionStatus
 from gateway.store import executions
 from gateway.store.db import close_store, migrate, open_store
+from gateway.store.tokens import delete_token, list_tokens
 from gateway.workflows.apply import apply_documents, prepare, trigger_url
 from gateway.workflows.documents import read_sources
 from gateway.workflows.export import dump_yaml, export_documents
@@ -115,16 +121,40 @@ async def cmd_executions(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_store(settings, work)
 
 
-async def preflight(settings: Settings) -> None:
+async def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    async def work() -> int:
+        if args.action == "create":
+            stored, token = await tokens.create_token(args.name)
+            print(token)
+            print(f"token {stored.id} created; it is shown only this once", file=sys.stderr)
+        elif args.action == "list":
+            for row in await list_tokens():
+                used = row.last_used_at.isoformat() if row.last_used_at else "never used"
+                print(f"{row.id}  {row.name or '-':<24} {row.created_at.isoformat()}  {used}")
+        elif not await delete_token(args.id):
+            print(f"error: no token {args.id}", file=sys.stderr)
+            return 1
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def preflight(settings: Settings, serves_api: bool = True) -> None:
     """What would stop the server during start-up, checked before it starts so the user
-    sees a message rather than a server traceback: schema, and start-up documents."""
+    sees a message rather than a server traceback: schema, start-up documents,
+    GATEWAY_SECRET_KEY (required outside dev), and an admin token (for the API only)."""
     if settings.workflows_dir:
         sources, problems = read_sources([settings.workflows_dir])
         if problems:
             raise DefinitionInvalid(problems)
         prepare(sources, settings)
     await open_store(settings)
-    await close_store()
+    try:
+        if serves_api:
+            await tokens.require_token(settings)
+    finally:
+        await close_store()
+    SecretBox.from_settings(settings)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -151,6 +181,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.redis_url:
+        print("error: gateway worker needs GATEWAY_REDIS_URL", file=sys.stderr)
+        return 1
+    asyncio.run(preflight(dataclasses.replace(settings, workflows_dir=None), serves_api=False))
+    uvloop.run(serve_worker(settings))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description="Webhook workflow gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
 
+    sub.add_parser("worker", help="run executions from Redis (needs GATEWAY_REDIS_URL)")
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
     apply = sub.add_parser("apply", help="create or update workflows from documents")
@@ -176,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--limit", type=int, default=20)
     ex.add_argument("--jobs", action="store_true", help="include each execution's jobs")
     ex.add_argument("--json", action="store_true", help="a JSON array")
+
+    token = sub.add_parser("token", help="GraphQL admin tokens (only their SHA-256 is stored)")
+    actions = token.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a token and print it, once")
+    create.add_argument("--name", default="", help="what the token is for")
+    actions.add_parser("list", help="list tokens (ids, names, last use; never the tokens)")
+    revoke = actions.add_parser("revoke", help="delete a token")
+    revoke.add_argument("id", type=int)
     return parser
 
 
@@ -184,6 +232,7 @@ COMMANDS: dict[str, Command] = {
     "apply": cmd_apply,
     "export": cmd_export,
     "executions": cmd_executions,
+    "token": cmd_token,
 }
 
 
@@ -194,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure(settings.log_level)
         if args.command == "serve":
             return cmd_serve(args, settings)
+        if args.command == "worker":
+            return cmd_worker(args, settings)
         return asyncio.run(COMMANDS[args.command](args, settings))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

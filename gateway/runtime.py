@@ -6,12 +6,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from gateway import outbound
 from gateway.errors import DefinitionInvalid
+from gateway.executors.arq import ArqExecutor
+from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
+from gateway.housekeeping import Housekeeper
+from gateway.metrics import Metrics
 from gateway.settings import Settings
 from gateway.store.db import close_store, open_store
 from gateway.store.executions import ExecutionWriter
+from gateway.webhook.limits import Limits
 from gateway.workflows.apply import apply_documents
 from gateway.workflows.documents import read_sources
 from gateway.workflows.registry import Registry
@@ -25,31 +31,54 @@ class Runtime:
     registry: Registry = field(init=False)
     writer: ExecutionWriter = field(init=False)
     runner: Runner = field(init=False)
-    executor: EmbeddedExecutor = field(init=False)
+    executor: Executor = field(init=False)
     env: dict[str, str] = field(init=False)
+    housekeeper: Housekeeper = field(init=False)
+    metrics: Metrics = field(init=False)
+    limits: Limits = field(init=False)
 
     def __post_init__(self) -> None:
         self.env = self.settings.template_env_values
         self.registry = Registry(self.settings)
+        self.limits = Limits.from_settings(self.settings)
         self.writer = ExecutionWriter()
+        self.housekeeper = Housekeeper(self.settings)
+        self.metrics = Metrics()
         self.runner = Runner(self.registry, self.writer, self.env)
-        self.executor = EmbeddedExecutor(
+        self.executor = self._executor()
+        self.runner.on_parked = self.executor.schedule
+
+    def _executor(self) -> Executor:
+        """arq when Redis is configured (workers run executions), else the embedded pool."""
+        if self.settings.redis_url:
+            return ArqExecutor(self.settings)
+        return EmbeddedExecutor(
             self.runner, self.settings.executor_concurrency, self.settings.shutdown_grace
         )
 
     async def start(self) -> None:
         await open_store(self.settings)
+        await self.housekeeper.start()
         if self.settings.workflows_dir:
             await self.apply_directory(self.settings.workflows_dir)
         await self.registry.start()
         await self.writer.start()
+        await outbound.start(self.settings.outbound_allow)
         await self.executor.start()
 
     async def stop(self) -> None:
+        await self.housekeeper.stop()
         await self.executor.stop()
+        await outbound.stop()
         await self.writer.stop()
         await self.registry.stop()
+        await self.limits.close()
         await close_store()
+
+    async def redis_status(self) -> str:
+        if isinstance(self.executor, ArqExecutor):
+            return await self.executor.ping()
+        return "not used"
 
     async def apply_directory(self, directory: str) -> None:
         sources, problems = read_sources([directory])

@@ -51,9 +51,12 @@ class Settings:
 
     database_url: str = "sqlite://data/gateway.db"
     redis_url: str | None = None
+    redis_queue: str = "arq:queue"
+    redis_prefix: str = "gateway"
     public_url: str = "http://127.0.0.1:8000"
     admin_tokens: tuple[str, ...] = ()
     dev: bool = False
+    introspection: bool | None = None  # GraphQL introspection and GraphiQL; None: as `dev`
     workflows_dir: str | None = None
     body_limit: int = 1024 * 1024
     json_depth: int = 64
@@ -63,9 +66,14 @@ class Settings:
     execution_max_age: int = 14 * 86400
     log_level: str = "info"
     template_env: tuple[str, ...] = ()
-    executor_concurrency: int = 4
+    executor_concurrency: int = 32
     shutdown_grace: int = 30
     revision_poll: float = 1.0
+    lease: float = 30.0
+    sweep_interval: float = 5.0
+    delivery_grace: float = 10.0
+    worker_concurrency: int = 10
+    prune_interval: float = 3600.0
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -78,6 +86,7 @@ _CONVERTERS: dict[str, Any] = {
     "redis_url": lambda v: v or None,
     "admin_tokens": _parse_list,
     "dev": _parse_bool,
+    "introspection": lambda v: _parse_bool(v) if v.strip() else None,
     "workflows_dir": lambda v: v or None,
     "body_limit": int,
     "json_depth": int,
@@ -89,6 +98,11 @@ _CONVERTERS: dict[str, Any] = {
     "executor_concurrency": int,
     "shutdown_grace": int,
     "revision_poll": float,
+    "lease": float,
+    "sweep_interval": float,
+    "delivery_grace": float,
+    "worker_concurrency": int,
+    "prune_interval": float,
 }
 
 
@@ -146,6 +160,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError(f"GATEWAY_JSON_DEPTH must be from 1 to {MAX_JSON_DEPTH}")
     if settings.sync_timeout <= 0:
         raise ConfigError("GATEWAY_SYNC_TIMEOUT must be positive (milliseconds)")
+    if settings.lease < 3 or settings.sweep_interval <= 0 or settings.delivery_grace <= 0:
+        raise ConfigError("GATEWAY_LEASE must be 3 s or more; sweep and grace positive")
+    if settings.worker_concurrency < 1:
+        raise ConfigError("GATEWAY_WORKER_CONCURRENCY must be 1 or more")
     if settings.executor_concurrency < 0:
         raise ConfigError("GATEWAY_EXECUTOR_CONCURRENCY must be 0 or more")
     if not settings.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT.parent / "shared" / "payloads"
 GATEWAY_BIN = str(Path(sys.executable).parent / "gateway")
 TEST_SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"
+TEST_ADMIN_TOKEN = "test-admin-token"
 
 
 def free_port() -> int:
@@ -47,6 +48,7 @@ def sqlite_url(path: Path) -> str:
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     env = {"GATEWAY_CONFIG": "/nonexistent/gateway.toml", **overrides.pop("env", {})}
     overrides.setdefault("secret_key", TEST_SECRET_KEY)
+    overrides.setdefault("admin_tokens", (TEST_ADMIN_TOKEN,))
     return load_settings(env, database_url=database_url, **overrides)
 
 

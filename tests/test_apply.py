@@ -668,3 +668,12 @@ async def test_queued_execution_runs_its_accepted_version(
     assert first["status"] == second["status"] == "RESOLVED"
     assert [j["nodeKey"] for j in first["jobs"]] == ["check", "is_a"]  # version 1
     assert [j["nodeKey"] for j in second["jobs"]] == ["check", "other"]  # version 2
+
+
+def test_a_node_that_is_its_own_upstream_is_a_problem_not_a_crash() -> None:
+    # Found by the GraphQL fuzz test: a cycle once sent validation into endless recursion.
+    problems = problems_of(
+        "{key: wf, sync: true, nodes: [{key: a, type: end, upstream: a, branchIndex: 1}]}"
+    )
+
+    assert [p.field for p in problems] == ["nodes[a].upstream"]

@@ -120,7 +120,7 @@ def test_invalid_documents_change_nothing(database_url: str, tmp_path: Path) -> 
     for expected in [
         "  - broken: colour: unknown field (hint: expected one of:",
         "  - broken: trigger.key: must be 22 to 128 URL-safe characters",
-        "  - broken: nodes[a].type: unknown node type 'teleport' (hint: condition, end,",
+        "  - broken: nodes[a].type: unknown node type 'teleport' (hint: calculation, condition,",
         "  - broken: nodes[ok].config.statusCode: must be an HTTP status code",
         "  - broken: nodes[wrong].branchIndex: node 'check' has branches 0, 1",
         "  - broken: nodes[early].config: {{$jobsMapByNodeKey.late}} does not name",

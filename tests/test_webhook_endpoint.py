@@ -739,3 +739,10 @@ async def test_header_values_render_as_template_text(gateway: Gateway) -> None:
     response = await gateway.post("reply", json=BODY)
     assert response.headers["x-ok"] == "true"  # JSON text, as in "ok={{$context.body.ok}}"
     assert response.headers["x-items"] == '[{"id":1},{"id":2}]'
+
+
+async def test_a_trigger_key_longer_than_any_stored_one_is_a_404(gateway: Gateway) -> None:
+    # Keys longer than the column cannot exist; looking one up must not fail.
+    response = await gateway.client.post("/api/webhook:trigger/" + "k" * 5000, json={})
+
+    assert response.status_code == 404

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from qs_codec import DecodeOptions
+from qs_codec import decode as qs_decode
 
+from gateway.engine.requests import media_type, parse_body, parse_headers, parse_query
 from gateway.errors import Rejected
-from gateway.webhook.parsing import media_type, parse_body, parse_headers, parse_query
 
 NO_RULES: frozenset[str] = frozenset()
 
@@ -159,3 +163,19 @@ def test_form_body_percent_escapes_follow_the_declared_charset() -> None:
 def test_query_with_raw_utf8_bytes() -> None:
     # What `curl 'http://host/hook?name=café'` sends; browsers escape it, curl does not.
     assert parse_query("name=café".encode()) == {"name": "café"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="ab.+ %=2E9Zé&", max_size=4),
+            st.text(alphabet="ab.+ %=2E9Zé", max_size=4),
+        ),
+        max_size=30,
+    )
+)
+def test_flat_query_fast_path_agrees_with_qs(pairs: list[tuple[str, str]]) -> None:
+    # The fast path must give exactly what the qs port gives for bracket-free queries.
+    text = "&".join(f"{k}={v}" for k, v in pairs)
+    assert parse_query(text.encode()) == dict(qs_decode(text, DecodeOptions()))

@@ -17,7 +17,15 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from gateway.store.errors import translated
-from gateway.store.models import Node, ParseRule, Revision, Trigger, Workflow, WorkflowVersion
+from gateway.store.models import (
+    Node,
+    ParseRule,
+    Revision,
+    Trigger,
+    Workflow,
+    WorkflowVersion,
+    fits,
+)
 
 SOURCES = ("headers", "query", "body")
 _TRIGGER_COLUMNS = ("key", "basicAuthentication", "request", "response")
@@ -169,15 +177,32 @@ async def _write_trigger(workflow: Workflow, doc: dict[str, Any]) -> Trigger:
 async def _write_rules(trigger: Trigger, request: dict[str, Any]) -> None:
     wanted = [(s, rule) for s in SOURCES for rule in request.get(s) or []]
     existing = await ParseRule.filter(trigger=trigger).order_by("position")
-    for position, (source, rule) in enumerate(wanted):
+    rows = _reused_rows(wanted, list(existing))
+    for position, ((source, rule), row) in enumerate(zip(wanted, rows, strict=True)):
         fields = {"source": source, "position": position, **_rule_columns(rule)}
-        if position < len(existing):
-            await existing[position].update_from_dict(fields).save()
+        if row is not None:
+            await row.update_from_dict(fields).save()
         else:
             await ParseRule.create(trigger=trigger, **fields)
-    surplus = [row.id for row in existing[len(wanted) :]]
+    kept = {row.id for row in rows if row is not None}
+    surplus = [row.id for row in existing if row.id not in kept]
     if surplus:
         await ParseRule.filter(id__in=surplus).delete()
+
+
+def _reused_rows(
+    wanted: list[tuple[str, dict[str, Any]]], free: list[ParseRule]
+) -> list[ParseRule | None]:
+    """The stored row each wanted rule is written to, so that a rule keeps its id (the API
+    edits rules by id): the row with the same source and key, else a row no rule kept (an
+    edited key), else none (a new row)."""
+    rows: list[ParseRule | None] = []
+    for source, rule in wanted:
+        row = next((r for r in free if (r.source, r.key) == (source, rule["key"])), None)
+        if row is not None:
+            free.remove(row)
+        rows.append(row)
+    return [row if row is not None or not free else free.pop(0) for row in rows]
 
 
 def _rule_columns(rule: dict[str, Any]) -> dict[str, Any]:
@@ -192,8 +217,12 @@ def _rule_columns(rule: dict[str, Any]) -> dict[str, Any]:
 
 async def _write_nodes(workflow: Workflow, nodes: list[dict[str, Any]]) -> None:
     existing = {row.key: row for row in await Node.filter(workflow=workflow)}
+    wanted = {node["key"] for node in nodes}
+    # A renamed node keeps its row (and id): a new key takes a row whose key is gone.
+    free = [row for key, row in existing.items() if key not in wanted]
     for position, node in enumerate(nodes):
         fields = {
+            "key": node["key"],
             "type": node["type"],
             "title": node.get("title") or "",
             "config": node.get("config") or {},
@@ -202,8 +231,10 @@ async def _write_nodes(workflow: Workflow, nodes: list[dict[str, Any]]) -> None:
             "position": position,
         }
         row = existing.pop(node["key"], None)
+        if row is None and free:
+            row = existing.pop(free.pop(0).key)
         if row is None:
-            await Node.create(workflow=workflow, key=node["key"], **fields)
+            await Node.create(workflow=workflow, **fields)
         else:
             await row.update_from_dict(fields).save()
     if existing:
@@ -230,6 +261,8 @@ class TriggerTarget:
 
 async def find_trigger(key: str) -> TriggerTarget | None:
     """The workflow behind a trigger key and its current version, or None."""
+    if not fits(Trigger, "key", key):
+        return None
     async with translated("find trigger"):
         trigger = await Trigger.get_or_none(key=key).prefetch_related("workflow")
         if trigger is None:

@@ -21,6 +21,7 @@ from gateway.store import definitions
 from gateway.store.definitions import WorkflowWrite
 from gateway.workflows.compiled import snapshot
 from gateway.workflows.documents import Source, canonical_order, normalise, substitute_env
+from gateway.workflows.trigger_options import resolve_signature
 from gateway.workflows.validation import validate
 
 WEBHOOK_PATH = "/api/webhook:trigger/"
@@ -93,7 +94,9 @@ def check_documents(sources: list[Source], settings: Settings) -> _Batch:
 
 def _prepare_one(source: Source, settings: Settings, batch: _Batch) -> dict[str, Any]:
     missing: dict[str, str] = {}
-    data = substitute_env(source.data, settings.env, missing)
+    data = source.data
+    if source.environment:
+        data = substitute_env(data, settings.env, missing)
     doc, problems = normalise(data)
     try:
         doc = orjson.loads(orjson.dumps(doc))
@@ -137,7 +140,7 @@ async def apply_documents(
     writes: list[WorkflowWrite] = []
     changes: list[Change] = []
     for doc in documents:
-        write, change = _plan_one(doc, stored.get(doc["key"]), problems)
+        write, change = _plan_one(doc, stored.get(doc["key"]), problems, settings)
         changes.append(change)
         if write is not None:
             writes.append(write)
@@ -212,9 +215,10 @@ def resolve_auth(
 
 
 def stored_form(
-    doc: dict[str, Any], stored: dict[str, Any] | None, problems: list[Problem]
+    doc: dict[str, Any], stored: dict[str, Any] | None, problems: list[Problem], settings: Settings
 ) -> dict[str, Any]:
-    """`doc` as it will be stored: trigger key chosen, password replaced by its hash."""
+    """`doc` as it will be stored: trigger key chosen, password replaced by its hash,
+    signature secret encrypted."""
     old_trigger = (stored or {}).get("trigger") or {}
     trigger = dict(doc["trigger"])
     trigger["key"] = trigger.get("key") or old_trigger.get("key") or new_trigger_key()
@@ -224,6 +228,10 @@ def stored_form(
         problems,
         doc["key"],
     )
+    if "signature" in trigger:
+        trigger["signature"] = resolve_signature(
+            trigger["signature"], old_trigger.get("signature"), settings, problems, doc["key"]
+        )
     return {**doc, "trigger": trigger}
 
 
@@ -237,9 +245,9 @@ def _differences(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
 
 
 def _plan_one(
-    doc: dict[str, Any], stored: dict[str, Any] | None, problems: list[Problem]
+    doc: dict[str, Any], stored: dict[str, Any] | None, problems: list[Problem], settings: Settings
 ) -> tuple[WorkflowWrite | None, Change]:
-    new = stored_form(doc, stored, problems)
+    new = stored_form(doc, stored, problems, settings)
     trigger_key = new["trigger"]["key"]
     if stored is None:
         write = WorkflowWrite(new, None, 1, snapshot(new))

@@ -10,6 +10,10 @@ from gateway.engine.plan import Plan, compile_plan
 from gateway.engine.rules import Rule, compile_rules, named_headers
 from gateway.engine.templates import Template, compile_template
 from gateway.nodes.response import CompiledHeaders
+from gateway.secrets import SecretBox
+from gateway.security.rates import Rate
+from gateway.security.signatures import Verifier, signature_verifier
+from gateway.workflows.dedup import Dedup, compile_dedup
 
 
 def snapshot(document: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +48,9 @@ class CompiledWorkflow:
     response_headers: CompiledHeaders
     response_body: Template
     plan: Plan
+    signature: Verifier | None = None
+    rate_limit: Rate | None = None
+    dedup: Dedup | None = None
 
 
 def compile_workflow(
@@ -52,6 +59,7 @@ def compile_workflow(
     version_id: int,
     definition: dict[str, Any],
     default_timeout_ms: int,
+    secret_box: SecretBox,
 ) -> CompiledWorkflow:
     options = definition.get("options") or {}
     trigger = definition["trigger"]
@@ -78,4 +86,7 @@ def compile_workflow(
         response_headers=CompiledHeaders(response.get("headers")),
         response_body=compile_template(response.get("body", "ok")),
         plan=compile_plan(definition),
+        signature=signature_verifier(trigger.get("signature"), secret_box, workflow_key),
+        rate_limit=Rate.from_option(trigger.get("rateLimit")),
+        dedup=compile_dedup(trigger.get("deduplicate")),
     )

@@ -36,10 +36,15 @@ SOURCES = ("headers", "query", "body")
 
 @dataclass(frozen=True)
 class Source:
-    """One document and where it came from (`file.yaml`, `file.yaml#2`, `graphql`)."""
+    """One document and where it came from (`file.yaml`, `file.yaml#2`, `graphql`).
+
+    `environment` False takes the document literally: no `${NAME}` substitution, so a
+    GraphQL client cannot read the server's environment and a stored text re-applied by an
+    edit stays as it was."""
 
     origin: str
     data: Any
+    environment: bool = True
 
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"

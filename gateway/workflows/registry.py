@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from gateway.errors import GatewayError
+from gateway.secrets import SecretBox
 from gateway.settings import Settings
 from gateway.store import definitions
 from gateway.workflows.compiled import CompiledWorkflow, compile_workflow
@@ -32,6 +33,7 @@ class Registry:
     def __init__(self, settings: Settings, max_versions: int = 50_000) -> None:
         self.settings = settings
         self.max_versions = max_versions
+        self.secret_box = SecretBox.from_settings(settings)  # ConfigError: key unset
         self._routes: dict[str, Route | None] = {}
         self._versions: OrderedDict[int, CompiledWorkflow] = OrderedDict()
         self._generation = 0
@@ -76,7 +78,12 @@ class Registry:
         if cached is not None:
             return cached
         compiled = compile_workflow(
-            workflow_id, workflow_key, version_id, dict(definition), self.settings.sync_timeout
+            workflow_id,
+            workflow_key,
+            version_id,
+            dict(definition),
+            self.settings.sync_timeout,
+            self.secret_box,
         )
         self._versions[version_id] = compiled
         if len(self._versions) > self.max_versions:

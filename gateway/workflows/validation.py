@@ -19,6 +19,8 @@ from gateway.errors import Problem, TemplateError
 from gateway.nodes import node_type, node_types
 from gateway.nodes.common import template_problems
 from gateway.nodes.response import headers_problems, status_problems
+from gateway.workflows.dedup import dedup_problems
+from gateway.workflows.trigger_options import option_problems
 
 WORKFLOW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 NODE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
@@ -103,11 +105,13 @@ def _check_trigger(trigger: dict[str, Any]) -> list[Problem]:
             )
         )
     problems += _check_auth(trigger.get("basicAuthentication"))
+    problems += dedup_problems(trigger.get("deduplicate"))
     for source, rules in trigger["request"].items():
         for index, rule in enumerate(rules):
             problems += _check_rule(rule, f"trigger.request.{source}[{index}]")
         problems += _check_var_shadowing(source, rules)
     problems += _check_trigger_response(trigger["response"])
+    problems += option_problems(trigger)
     return problems
 
 
@@ -289,6 +293,38 @@ def _check_references(doc: dict[str, Any], allowed_env: frozenset[str]) -> list[
         for ref in _references(node.get("config")):
             problems += _node_ref_problem(ref, node, earlier, ancestors, where)
             problems += _env_problem(ref, allowed_env, where)
+        problems += _link_problems(node, earlier, ancestors, _types(doc["nodes"]))
+    return problems
+
+
+def _types(nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {n["key"]: n.get("type") for n in nodes if isinstance(n.get("key"), str)}
+
+
+def _link_problems(
+    node: dict[str, Any], earlier: list[Any], ancestors: dict[str, list[str]], types: dict[str, Any]
+) -> list[Problem]:
+    """Node keys a config names outside templates (`NodeType.earlier_nodes`), and nodes
+    that park (delay) below a node whose branches repeat or run concurrently."""
+    cls = node_type(node["type"]) if isinstance(node.get("type"), str) else None
+    config, where = node.get("config"), f"nodes[{node.get('key')}]"
+    if cls is None or not isinstance(config, dict):
+        return []
+    problems = [
+        Problem(f"{where}.config.{name}", f"{key!r} is not a {kind or ''} node that runs earlier")
+        for name, (key, kind) in cls.earlier_nodes(config).items()
+        if key not in earlier or (kind is not None and types.get(key) != kind)
+    ]
+    parents = [node_type(str(types.get(key))) for key in ancestors.get(str(node.get("key")), [])]
+    repeating = [p.type_name for p in parents if p is not None and p.repeats_branches]
+    if cls.parks and repeating:
+        problems.append(
+            Problem(
+                f"{where}.type",
+                f"{cls.type_name} nodes cannot run inside a {repeating[0]} branch",
+                hint="place it on the main chain or in a condition branch",
+            )
+        )
     return problems
 
 
@@ -305,11 +341,17 @@ def _runs_before(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
     before: dict[str, list[str]] = {}
 
     def subtree(key: str) -> list[str]:
-        out = [key]
-        for (upstream, _), keys in children.items():
-            if upstream == key:
-                for child in keys:
-                    out += subtree(child)
+        """`key` and every node below it; safe on cycles (reported elsewhere)."""
+        out: list[str] = []
+        stack = [key]
+        while stack:
+            current = stack.pop()
+            if current in out:
+                continue
+            out.append(current)
+            for (upstream, _), keys in children.items():
+                if upstream == current:
+                    stack.extend(keys)
         return out
 
     def walk(chain: tuple[Any, Any], inherited: list[str]) -> None:
@@ -357,7 +399,9 @@ def _node_ref_problem(
                 hint=f"earlier nodes: {', '.join(dict.fromkeys(map(str, earlier))) or 'none'}",
             )
         ]
-    if ref.root == "$scopes" and target not in ancestors.get(str(node.get("key")), []):
+    cls = node_type(node["type"]) if isinstance(node.get("type"), str) else None
+    own = [node.get("key")] if cls is not None and cls.own_scope else []
+    if ref.root == "$scopes" and target not in [*ancestors.get(str(node.get("key")), []), *own]:
         return [Problem(where, f"{{{{$scopes.{target}}}}} is not a loop this node runs inside")]
     return []
 
