@@ -23,7 +23,8 @@ from gateway.workflows.apply import Change, apply_documents
 from gateway.workflows.documents import Source
 
 ROOT = Path(__file__).resolve().parent.parent
-PAYLOADS = ROOT.parent / "shared" / "payloads"
+# Real webhook payloads, copied from the team's shared collection (a clone has no ../shared).
+PAYLOADS = ROOT / "tests" / "fixtures"
 GATEWAY_BIN = str(Path(sys.executable).parent / "gateway")
 TEST_SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"
 TEST_ADMIN_TOKEN = "test-admin-token"
