@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gateway.api.endpoint import GraphQLEndpoint
 from gateway.ops import healthz, metrics, readyz
@@ -15,12 +16,32 @@ from gateway.runtime import Runtime
 from gateway.settings import Settings, load_settings
 from gateway.webhook.endpoint import WebhookEndpoint
 
-WEBHOOK_ROUTE = "/api/webhook:trigger/{key}"
+WEBHOOK_PREFIX = "/api/webhook:trigger/"
+WEBHOOK_ROUTE = WEBHOOK_PREFIX + "{key}"
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class Gateway(Starlette):
+    """Starlette, except that webhook calls go straight to their endpoint: the hot path
+    skips the middleware stack and route matching (the endpoint answers its own errors).
+    The webhook route stays registered for everything else Starlette offers (url_for)."""
+
+    webhook: WebhookEndpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(WEBHOOK_PREFIX):
+            key = scope["path"][len(WEBHOOK_PREFIX) :]
+            if key and "/" not in key:
+                scope["app"] = self
+                scope["path_params"] = {"key": key}
+                await self.webhook(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Gateway:
     runtime = Runtime(settings or load_settings())
     graphql = GraphQLEndpoint(runtime)
+    webhook = WebhookEndpoint(runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -31,9 +52,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await runtime.stop()
 
-    app = Starlette(
+    app = Gateway(
         routes=[
-            Route(WEBHOOK_ROUTE, WebhookEndpoint(runtime)),
+            Route(WEBHOOK_ROUTE, webhook),
             Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz(runtime)),
@@ -41,5 +62,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.webhook = webhook
     app.state.runtime = runtime
     return app

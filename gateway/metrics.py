@@ -4,6 +4,8 @@ is. One registry per application, so several apps can live in one process (tests
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from gateway.store import claims
@@ -13,6 +15,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 
 class Metrics:
     def __init__(self) -> None:
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "gateway_webhook_requests",
@@ -40,8 +43,13 @@ class Metrics:
         )
 
     def observe(self, workflow: str, status: int, seconds: float) -> None:
-        self.requests.labels(workflow, str(status)).inc()
-        self.latency.labels(workflow).observe(seconds)
+        key = (workflow, status)
+        children = self._children.get(key)
+        if children is None:  # labels() validates and locks on every call: look up once
+            children = (self.requests.labels(workflow, str(status)), self.latency.labels(workflow))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     async def render(self) -> bytes:
         """The text exposition, with the database-backed gauges refreshed first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -61,3 +62,17 @@ mutation Create($input: WorkflowInput!) {
 async def create(gateway: Gateway, document: dict[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = (await data(gateway, CREATE, input=document))["createWorkflow"]
     return created
+
+
+class Statements(logging.Handler):
+    """Counts the SQL statements Tortoise sends (its `tortoise.db_client` debug log)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sql: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        text = str(args[0] if args else record.msg)
+        if text.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            self.sql.append(text)

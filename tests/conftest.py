@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.settings import Settings
+from tests.api import Statements
 from tests.databases import (
     REDIS_URL,
     PostgresTemplate,
@@ -100,3 +102,14 @@ def arq_settings(settings_factory: SettingsFactory, redis_url: str) -> SettingsF
         return settings_factory(**{"redis_url": redis_url, "redis_queue": queue, **overrides})
 
     return build
+
+
+@pytest.fixture
+def statements() -> Iterator[Statements]:
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level = Statements(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)

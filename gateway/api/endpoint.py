@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.api.cache import Answer, AnswerCache
 from gateway.api.context import Context
 from gateway.api.errors import SERVICE_UNAVAILABLE, TOO_LARGE, UNAUTHENTICATED, coded
 from gateway.api.limits import MAX_BODY
@@ -112,6 +113,8 @@ class GraphQLEndpoint:
         self.ide = settings.dev if settings.introspection is None else settings.introspection
         self.tokens = AdminTokens(settings)
         self.view = _View(runtime, self.ide)
+        registry = runtime.registry
+        self.cache = AnswerCache(lambda: registry.generation)
 
     async def start(self) -> None:
         """Check that a token is configured (ConfigError otherwise, outside dev mode)."""
@@ -119,14 +122,47 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         request = Request(scope)
-        if not (self.ide and wants_ide(request)):
-            refusal = await self._refusal(request)
-            if refusal is None:
-                refusal, receive = await self._body(request, receive)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-        await self.view(scope, receive, send)
+        if self.ide and wants_ide(request):
+            await self.view(scope, receive, send)
+            return
+        refusal = await self._refusal(request)
+        body = b""
+        if refusal is None:
+            refusal, body = await self._body(request, receive)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self._answer(scope, body, _replay(body, receive), send)
+
+    async def _answer(
+        self, scope: MutableMapping[str, Any], body: bytes, receive: Receive, send: Send
+    ) -> None:
+        """From the cache when it holds the answer, else from the view (kept if cacheable)."""
+        if scope["method"] != "POST" or not self.cache.cacheable(body):
+            await self.view(scope, receive, send)
+            return
+        cached = self.cache.get(body)
+        if cached is not None:
+            await send(
+                {"type": "http.response.start", "status": cached.status, "headers": cached.headers}
+            )
+            await send({"type": "http.response.body", "body": cached.body})
+            return
+        generation = self.cache.generation()
+        captured: dict[str, Any] = {"body": b""}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        await self.view(scope, receive, capture)
+        if "status" in captured:
+            answer = Answer(generation, captured["status"], captured["headers"], captured["body"])
+            self.cache.put(body, answer)
 
     async def _refusal(self, request: Request) -> Response | None:
         token = bearer(request)
@@ -139,13 +175,13 @@ class GraphQLEndpoint:
         message = "a valid admin token is required: Authorization: Bearer <token>"
         return _error(401, UNAUTHENTICATED, message, UNAUTHORIZED_HEADERS)
 
-    async def _body(self, request: Request, receive: Receive) -> tuple[Response | None, Receive]:
+    async def _body(self, request: Request, receive: Receive) -> tuple[Response | None, bytes]:
         too_large = _error(413, TOO_LARGE, f"the request is over {MAX_BODY} bytes", {})
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY:
-            return too_large, receive
+            return too_large, b""
         try:
             body = await _read(receive, MAX_BODY)
         except _TooLarge:
-            return too_large, receive
-        return None, _replay(body, receive)
+            return too_large, b""
+        return None, body

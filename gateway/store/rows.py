@@ -61,9 +61,10 @@ def insert_sql(table: str, columns: Sequence[str], dialect: str) -> str:
 
 
 def job_values(execution_id: uuid.UUID, jobs: Iterable[JobRecord]) -> list[list[Any]]:
+    text = str(execution_id)
     return [
         [
-            str(execution_id),
+            text,
             job.node_key,
             job.node_type,
             job.status.value,

@@ -128,16 +128,17 @@ class Dispatcher:
             except Conflict:
                 return await self.duplicate(workflow, key, wait=(workflow.timeout or 30) + 5)
         started_at = utcnow()
+        id_text = str(execution_id)
         processor = Processor(
-            workflow.plan, call.scope_context(), self.runtime.env, execution_id=str(execution_id)
+            workflow.plan, call.scope_context(), self.runtime.env, execution_id=id_text
         )
         result = await run_plan(workflow, processor)
-        sent = sync_answer(result, str(execution_id))
+        sent = sync_answer(result, id_text)
         if keeps(workflow.keep_executions, result.status):
             await self._record(workflow, call, execution_id, started_at, result, sent)
         if key is not None:
             await dedup_store.settle(workflow.workflow_id, key, execution_id, stored(sent))
-        return answer(*sent, str(execution_id))
+        return answer(*sent, id_text)
 
     async def duplicate(self, workflow: CompiledWorkflow, key: str, wait: float) -> Answer:
         """The first call's answer for a repeated key; runs nothing."""

@@ -11,6 +11,7 @@ open) and a warning is logged at most once a minute. Authentication is still che
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import math
@@ -128,7 +129,11 @@ def client_address(scope: Mapping[str, Any]) -> str:
     """Who is calling, for failed-authentication counts: the peer address (behind a proxy,
     uvicorn's proxy headers support puts the real client there), IPv6 grouped by /64."""
     client = scope.get("client")
-    host = str(client[0]) if client else "unknown"
+    return _group(str(client[0]) if client else "unknown")
+
+
+@functools.lru_cache(maxsize=4096)
+def _group(host: str) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

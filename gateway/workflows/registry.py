@@ -40,6 +40,11 @@ class Registry:
         self._revision: int | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def generation(self) -> int:
+        """Moves with every definition change seen by this process."""
+        return self._generation
+
     def invalidate(self) -> None:
         self._generation += 1
         self._routes.clear()
