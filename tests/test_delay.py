@@ -98,8 +98,7 @@ async def test_workers_resume_parked_executions_with_a_deferred_job(
         await gateway.apply(WAIT)
         execution_id = (await gateway.post("wait", json={})).headers["x-execution-id"]
         await gateway.drain()
-        process = await run_workers(settings, stop_when_parked=True)
-        await process.settle()  # the resume job's hand-off to Redis
+        await run_workers(settings, stop_when_parked=True)
         parked = await Execution.get(id=execution_id)
         pool = await connect(settings)
         try:

@@ -97,6 +97,9 @@ class WorkerProcess:
         log.info("worker connected to Redis", extra={"status": "ready"})
 
     async def on_shutdown(self, ctx: dict[str, Any]) -> None:
+        # arq closes its pool right after this: resume hand-offs still in flight finish
+        # first, or they would reopen connections on a closed pool (and leak them).
+        await self.settle()
         self.pool = None
 
     def arq_worker(self, *, burst: bool = False) -> Worker:
