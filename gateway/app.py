@@ -14,6 +14,7 @@ from gateway.api.endpoint import GraphQLEndpoint
 from gateway.ops import healthz, metrics, readyz
 from gateway.runtime import Runtime
 from gateway.settings import Settings, load_settings
+from gateway.tuning import freeze_startup_objects
 from gateway.webhook.endpoint import WebhookEndpoint
 
 WEBHOOK_PREFIX = "/api/webhook:trigger/"
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Gateway:
         await runtime.start()
         try:
             await graphql.start()  # refuses to start without an admin token (outside dev)
+            freeze_startup_objects()
             yield
         finally:
             await runtime.stop()

@@ -61,6 +61,7 @@ class Settings:
     body_limit: int = 1024 * 1024
     json_depth: int = 64
     sync_timeout: int = 30_000
+    sync_record_first: bool = False
     outbound_allow: tuple[str, ...] = ()
     secret_key: str | None = None
     execution_max_age: int = 14 * 86400
@@ -72,7 +73,7 @@ class Settings:
     lease: float = 30.0
     sweep_interval: float = 5.0
     delivery_grace: float = 10.0
-    worker_concurrency: int = 10
+    worker_concurrency: int = 32
     prune_interval: float = 3600.0
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -91,6 +92,7 @@ _CONVERTERS: dict[str, Any] = {
     "body_limit": int,
     "json_depth": int,
     "sync_timeout": int,
+    "sync_record_first": _parse_bool,
     "outbound_allow": _parse_list,
     "secret_key": lambda v: v or None,
     "execution_max_age": parse_duration,

@@ -76,15 +76,19 @@ class Gateway:
         return f"/api/webhook:trigger/{doc['trigger']['key']}"
 
     async def post(self, workflow_key: str, **kwargs: Any) -> httpx.Response:
+        """Call a workflow's webhook."""
         return await self.client.post(await self.url(workflow_key), **kwargs)
 
     async def drain(self) -> None:
-        """Wait until the embedded executor has run everything submitted."""
+        """Wait until the embedded executor has run everything submitted, and every write
+        queued so far is committed."""
         await self.runtime.executor.join()
+        await self.runtime.writer.settled()
 
     async def executions(
         self, workflow_key: str | None = None, jobs: bool = True
     ) -> list[dict[str, Any]]:
+        await self.runtime.writer.settled()
         return await executions.list_executions(workflow_key, limit=10_000, with_jobs=jobs)
 
     async def execution(self, execution_id: str) -> dict[str, Any]:
@@ -93,10 +97,24 @@ class Gateway:
         return row
 
 
+class SettlingTransport(httpx.ASGITransport):
+    """Returns each answer once what the call queued for writing is committed: a sync call
+    answers before its record's group commit, and tests read the database right after."""
+
+    def __init__(self, app: Starlette) -> None:
+        super().__init__(app=app)
+        self.runtime: Runtime = app.state.runtime
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        await self.runtime.writer.settled()
+        return response
+
+
 @asynccontextmanager
 async def running_gateway(settings: Settings) -> AsyncIterator[Gateway]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = SettlingTransport(app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield Gateway(app, client)

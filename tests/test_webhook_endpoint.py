@@ -364,20 +364,42 @@ async def test_async_call_gets_503_while_the_database_refuses_writes(gateway: Ga
 
 
 @pytest.mark.sqlite_only
-async def test_sync_call_is_not_a_success_when_its_record_cannot_be_written(
-    gateway: Gateway,
+async def test_a_sync_answer_does_not_depend_on_its_record_being_written(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # The run earned the answer (its side effects happened): a failed record is logged,
+    # not turned into an error the sender would retry.
     await gateway.apply(reply('"hi"'))
     url = await gateway.url("reply")
     await refuse_writes(True)
-    refused = await gateway.client.post(url)
+    unrecorded = await gateway.client.post(url)
     await refuse_writes(False)
-    answered = await gateway.client.post(url)
+    recorded = await gateway.post("reply")
+
+    assert (unrecorded.status_code, unrecorded.text) == (200, "hi")
+    assert (recorded.status_code, recorded.text) == (200, "hi")
+    assert [r["id"] for r in await gateway.executions()] == [recorded.headers["x-execution-id"]]
+    [logged] = [r for r in caplog.records if "record could not be written" in r.getMessage()]
+    assert getattr(logged, "execution_id", None) == unrecorded.headers["x-execution-id"]
+
+
+
+@pytest.mark.sqlite_only
+async def test_with_record_first_a_sync_call_is_not_a_success_when_its_record_is_not_written(
+    settings_factory: SettingsFactory,
+) -> None:
+    async with running_gateway(settings_factory(sync_record_first=True)) as gateway:
+        await gateway.apply(reply('"hi"'))
+        url = await gateway.url("reply")
+        await refuse_writes(True)
+        refused = await gateway.client.post(url)
+        await refuse_writes(False)
+        answered = await gateway.client.post(url)
+        recorded = [r["id"] for r in await gateway.executions()]
     assert refused.status_code == 503
     assert refused.headers["retry-after"].isdigit()
     assert (answered.status_code, answered.text) == (200, "hi")
-    assert [r["id"] for r in await gateway.executions()] == [answered.headers["x-execution-id"]]
-
+    assert recorded == [answered.headers["x-execution-id"]]
 
 # --- SPEC §3, §6: sync calls ------------------------------------------------------------
 

@@ -15,6 +15,7 @@ An unquoted bracket holds a non-negative integer. The empty text is the empty pa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any, TypeAlias
@@ -28,6 +29,7 @@ _QUOTES = frozenset("\"'")
 _ESCAPABLE = frozenset("\"'\\")
 
 
+@functools.lru_cache(maxsize=65_536)  # results are immutable: shared across workflows
 def parse_path(text: str) -> tuple[Segment, ...]:
     """Split path text into segments: `'a["b.c"][2]'` → `("a", "b.c", 2)`.
 

@@ -30,6 +30,7 @@ with the source, so callers treat rendered values as read-only.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -183,6 +184,9 @@ def _reference(match: re.Match[str], text: str, refs: list[Reference]) -> Refere
     return reference
 
 
+# Getters and scalar constants are shared: across thousands of stored workflows the same
+# placeholders (`{{$context.body.id}}`) and keys recur, and each closure costs memory.
+@functools.lru_cache(maxsize=65_536)
 def _getter(reference: Reference) -> Renderer:
     root, path = reference.root, reference.path
     if not path:
@@ -191,6 +195,13 @@ def _getter(reference: Reference) -> Renderer:
 
 
 def _constant(value: Any) -> Renderer:
+    if value is None or isinstance(value, str | int | float | bool):
+        return _scalar(value)
+    return lambda _scope: value
+
+
+@functools.lru_cache(maxsize=65_536, typed=True)  # typed: True and 1 stay apart
+def _scalar(value: Any) -> Renderer:
     return lambda _scope: value
 
 

@@ -20,7 +20,7 @@ from gateway.engine.processor import Processor, RunResult, utcnow
 from gateway.errors import GatewayError
 from gateway.statuses import ExecutionStatus
 from gateway.store import claims
-from gateway.store.executions import ExecutionWriter, FinishExecution
+from gateway.store.executions import ClaimBatch, ExecutionWriter, FinishExecution
 from gateway.workflows.compiled import CompiledWorkflow
 from gateway.workflows.registry import Registry
 
@@ -60,10 +60,12 @@ class Runner:
         """How a parked execution gets run again at its time: set by the executor."""
 
     async def run(self, execution_id: uuid.UUID) -> ExecutionStatus | None:
-        """Claim and run one execution to its end; None when it was not ours to run."""
-        claimed = await claims.claim(execution_id, self.lease)
-        if claimed is None:
+        """Claim and run one execution to its end; None when it was not ours to run. The
+        claim rides the writer's group commit, with other runners' claims and finishes."""
+        found = await self.writer.write(ClaimBatch([execution_id], self.lease))
+        if not found:
             return None
+        claimed: claims.Claimed = found[0]
         return await self.run_claimed(claimed)
 
     async def run_claimed(self, claimed: claims.Claimed) -> ExecutionStatus | None:

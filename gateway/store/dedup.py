@@ -66,14 +66,20 @@ async def first_call(workflow_id: int, key: str) -> FirstCall | None:
     return FirstCall(uuid.UUID(str(row.execution_id)), row.response)
 
 
-async def settle(
-    workflow_id: int, key: str, execution_id: uuid.UUID, response: dict[str, Any]
+async def settle_key(
+    workflow_id: int,
+    key: str,
+    execution_id: uuid.UUID,
+    response: dict[str, Any],
+    conn: BaseDBAsyncClient,
 ) -> None:
-    """Record the answer a sync call gave, for the duplicates that wait for it."""
-    async with translated("record de-duplicated answer"):
-        await DedupKey.filter(workflow_id=workflow_id, key=key, execution_id=execution_id).update(
-            response=response
-        )
+    """Record the answer a sync call gave, for the duplicates that wait for it (inside the
+    caller's transaction)."""
+    await (
+        DedupKey.filter(workflow_id=workflow_id, key=key, execution_id=execution_id)
+        .using_db(conn)
+        .update(response=response)
+    )
 
 
 async def prune_expired(batch: int = 1000) -> int:

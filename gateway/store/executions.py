@@ -24,7 +24,7 @@ from gateway.engine.processor import JobRecord
 from gateway.errors import GatewayError
 from gateway.statuses import ExecutionStatus, JobStatus
 from gateway.store.claims import claim_batch
-from gateway.store.dedup import DedupClaim, insert_claims
+from gateway.store.dedup import DedupClaim, insert_claims, settle_key
 from gateway.store.errors import translated
 from gateway.store.models import Execution, Job, Workflow
 from gateway.store.rows import EXECUTION_COLUMNS, JOB_COLUMNS, insert, job_values, to_json
@@ -92,7 +92,17 @@ class ClaimBatch:
     lease: float | None = None
 
 
-Operation = NewExecution | FinishExecution | ClaimKey | ClaimBatch
+@dataclass
+class SettleKey:
+    """The answer a sync call gave, for its duplicates to repeat."""
+
+    workflow_id: int
+    key: str
+    execution_id: uuid.UUID
+    response: dict[str, Any]
+
+
+Operation = NewExecution | FinishExecution | ClaimKey | ClaimBatch | SettleKey
 
 
 def _execution_values(op: NewExecution) -> list[Any]:
@@ -136,6 +146,10 @@ async def _commit(ops: Sequence[Operation]) -> list[Any]:
         for fin in finishes:
             jobs += await _finish(fin, conn)
         await insert(conn, "jobs", JOB_COLUMNS, jobs)
+        for settle in (op for op in ops if isinstance(op, SettleKey)):
+            await settle_key(
+                settle.workflow_id, settle.key, settle.execution_id, settle.response, conn
+            )
     return results
 
 
@@ -200,10 +214,15 @@ async def _finish(fin: FinishExecution, conn: BaseDBAsyncClient) -> list[list[An
 Pending = tuple[Operation, "asyncio.Future[Any]"]
 
 
+async def _commit_one(op: Operation) -> Any:
+    return (await _isolated([op]))[0]
+
+
 class ExecutionWriter:
     def __init__(self, max_batch: int = 500) -> None:
         self.max_batch = max_batch
         self._pending: list[Pending] = []
+        self._unsettled: set[asyncio.Future[Any]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -224,10 +243,27 @@ class ExecutionWriter:
         raise StoreUnavailable (or Conflict) otherwise."""
         if self._task is None:
             return (await _commit([op]))[0]
+        return await self.write_soon(op)
+
+    def write_soon(self, op: Operation) -> asyncio.Future[Any]:
+        """Queue `op` for the next group commit without waiting for it; the future settles
+        with the commit. `settled()` waits for every such write."""
+        if self._task is None:  # not started (a command, not a server): commit right away
+            direct = asyncio.ensure_future(_commit_one(op))
+            self._unsettled.add(direct)
+            direct.add_done_callback(self._unsettled.discard)
+            return direct
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._unsettled.add(future)
+        future.add_done_callback(self._unsettled.discard)
         self._pending.append((op, future))
         self._wake.set()
-        return await future
+        return future
+
+    async def settled(self) -> None:
+        """Wait until every write queued so far is committed (or failed)."""
+        while self._unsettled:
+            await asyncio.gather(*list(self._unsettled), return_exceptions=True)
 
     async def _flush_forever(self) -> None:
         while True:

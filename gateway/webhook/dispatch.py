@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +23,12 @@ from gateway.executors.runner import raw_text, run_plan
 from gateway.runtime import Runtime
 from gateway.statuses import ExecutionStatus
 from gateway.store import dedup as dedup_store
-from gateway.store.executions import ClaimKey, NewExecution
+from gateway.store.executions import ClaimKey, NewExecution, SettleKey
 from gateway.store.ids import new_id
 from gateway.webhook.answers import Answer, answer, json_answer
 from gateway.workflows.compiled import CompiledWorkflow
 
+log = logging.getLogger("gateway.webhook")
 Sent = tuple[int, list[tuple[str, str]], Any]
 # A duplicate of a sync call that is still running polls for its answer, this fast at first.
 _FIRST_POLL, _MAX_POLL = 0.01, 0.5
@@ -134,11 +136,36 @@ class Dispatcher:
         )
         result = await run_plan(workflow, processor)
         sent = sync_answer(result, id_text)
+        writes: list[asyncio.Future[Any]] = []
         if keeps(workflow.keep_executions, result.status):
-            await self._record(workflow, call, execution_id, started_at, result, sent)
+            writes.append(self._record(workflow, call, execution_id, started_at, result, sent))
         if key is not None:
-            await dedup_store.settle(workflow.workflow_id, key, execution_id, stored(sent))
+            op = SettleKey(workflow.workflow_id, key, execution_id, stored(sent))
+            writes.append(self.runtime.writer.write_soon(op))
+        if self.runtime.settings.sync_record_first:
+            for done in await asyncio.gather(*writes, return_exceptions=True):
+                if isinstance(done, BaseException):
+                    raise done  # StoreUnavailable: 503, the run's answer is not sent
+        else:
+            # The run earned the answer (its side effects happened): it does not wait for
+            # the next group commit, and a record that cannot be written is logged.
+            for write in writes:
+                write.add_done_callback(self._logged(workflow, id_text))
         return answer(*sent, id_text)
+
+    @staticmethod
+    def _logged(
+        workflow: CompiledWorkflow, execution_id: str
+    ) -> Callable[[asyncio.Future[Any]], None]:
+        def logged(future: asyncio.Future[Any]) -> None:
+            if not future.cancelled() and future.exception() is not None:
+                log.error(
+                    "a sync call's record could not be written: %s",
+                    future.exception(),
+                    extra={"execution_id": execution_id, "workflow": workflow.workflow_key},
+                )
+
+        return logged
 
     async def duplicate(self, workflow: CompiledWorkflow, key: str, wait: float) -> Answer:
         """The first call's answer for a repeated key; runs nothing."""
@@ -161,7 +188,7 @@ class Dispatcher:
             body["executionId"] = str(first.execution_id)
         return json_answer(409, body, headers=[("retry-after", "1")])
 
-    async def _record(
+    def _record(
         self,
         workflow: CompiledWorkflow,
         call: Call,
@@ -169,8 +196,8 @@ class Dispatcher:
         started_at: datetime,
         result: RunResult,
         sent: Sent,
-    ) -> None:
-        await self.runtime.writer.write(
+    ) -> asyncio.Future[Any]:
+        return self.runtime.writer.write_soon(
             NewExecution(
                 id=execution_id,
                 workflow_id=workflow.workflow_id,
