@@ -11,6 +11,8 @@ from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
 from gateway.store.db import database_url, model_changes
 from gateway.store.errors import translated
+from gateway.store.executions import ClaimBatch, ExecutionWriter
+from gateway.store.ids import new_id
 from tests.conftest import SettingsFactory
 from tests.support import Gateway
 
@@ -66,3 +68,18 @@ async def test_only_service_failures_mean_unavailable(
     with pytest.raises(StoreUnavailable if unavailable else OperationalError):
         async with translated("test"):
             raise error
+
+
+async def test_the_writer_reports_a_backlog_until_it_has_committed(gateway: Gateway) -> None:
+    # Sync answers do not wait for their record's commit unless the writer is this far
+    # behind: the backlog, and the memory it holds, stay bounded.
+    writer = ExecutionWriter(max_batch=2)
+    await writer.start()
+    try:
+        queued = [writer.write_soon(ClaimBatch([new_id()])) for _ in range(4)]
+        behind = writer.backlogged()
+        await writer.settled()
+        assert behind and not writer.backlogged()
+        assert [f.result() for f in queued] == [[], [], [], []]  # nothing was queued to claim
+    finally:
+        await writer.stop()

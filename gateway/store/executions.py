@@ -260,6 +260,11 @@ class ExecutionWriter:
         self._wake.set()
         return future
 
+    def backlogged(self) -> bool:
+        """More writes waiting than two group commits take: callers that do not wait for
+        their commit should, so the backlog (memory) stays bounded."""
+        return len(self._unsettled) >= 2 * self.max_batch
+
     async def settled(self) -> None:
         """Wait until every write queued so far is committed (or failed)."""
         while self._unsettled:

@@ -146,11 +146,14 @@ class Dispatcher:
             for done in await asyncio.gather(*writes, return_exceptions=True):
                 if isinstance(done, BaseException):
                     raise done  # StoreUnavailable: 503, the run's answer is not sent
-        else:
+        elif writes:
             # The run earned the answer (its side effects happened): it does not wait for
-            # the next group commit, and a record that cannot be written is logged.
+            # the next group commit, and a record that cannot be written is logged. Only
+            # when the writer falls behind do answers wait for it, to bound the backlog.
             for write in writes:
                 write.add_done_callback(self._logged(workflow, id_text))
+            if self.runtime.writer.backlogged():
+                await asyncio.wait(writes)
         return answer(*sent, id_text)
 
     @staticmethod
