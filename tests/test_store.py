@@ -1,20 +1,24 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 
 import asyncpg
 import pytest
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 
+from gateway.engine.processor import JobRecord, utcnow
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
+from gateway.statuses import ExecutionStatus, JobStatus
 from gateway.store.db import database_url, model_changes
 from gateway.store.errors import translated
-from gateway.store.executions import ClaimBatch, ExecutionWriter
+from gateway.store.executions import ClaimBatch, ExecutionWriter, FinishExecution
 from gateway.store.ids import new_id
+from gateway.store.models import Execution, Job
 from tests.conftest import SettingsFactory
-from tests.support import Gateway
+from tests.support import Gateway, running_gateway
 
 
 async def test_models_and_migrations_agree(settings_factory: SettingsFactory) -> None:
@@ -83,3 +87,44 @@ async def test_the_writer_reports_a_backlog_until_it_has_committed(gateway: Gate
         assert [f.result() for f in queued] == [[], [], [], []]  # nothing was queued to claim
     finally:
         await writer.stop()
+
+
+QUEUED_ONLY = """
+key: queued
+sync: false
+nodes: [{key: first, type: end, config: {endStatus: 1}}]
+"""
+
+
+async def test_finishes_in_one_batch_apply_only_to_executions_still_claimed(
+    settings_factory: SettingsFactory,
+) -> None:
+    # Finishes are written many to a statement: one whose execution was canceled while it
+    # ran leaves that execution (and its jobs) alone, the others land.
+    async with running_gateway(settings_factory(executor_concurrency=0)) as gateway:
+        await gateway.apply(QUEUED_ONLY)
+        ids = [(await gateway.post("queued")).headers["x-execution-id"] for _ in range(3)]
+        writer = gateway.runtime.writer
+        claimed = await writer.write(ClaimBatch([uuid.UUID(i) for i in ids], lease=30))
+        await Execution.filter(id=ids[1]).update(status=ExecutionStatus.CANCELED)
+        now = utcnow()
+        for claim in claimed:
+            job = JobRecord("first", "end", now, JobStatus.RESOLVED, {"n": 1}, now)
+            writer.write_soon(
+                FinishExecution(
+                    claim.id,
+                    ExecutionStatus.RESOLVED,
+                    now,
+                    jobs=[job],
+                    attempt=claim.attempts,
+                    fresh=True,
+                )
+            )
+        await writer.settled()
+        rows = {str(e.id): e for e in await Execution.filter(id__in=ids)}
+        jobs = await Job.filter(execution_id__in=ids).values_list("execution_id", flat=True)
+
+    assert {str(c.id) for c in claimed} == set(ids)
+    assert [rows[i].status for i in ids] == ["RESOLVED", "CANCELED", "RESOLVED"]
+    assert rows[ids[0]].finished_at is not None and rows[ids[0]].lease_until is None
+    assert sorted(str(j) for j in jobs) == sorted([ids[0], ids[2]])

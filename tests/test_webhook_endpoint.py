@@ -383,7 +383,6 @@ async def test_a_sync_answer_does_not_depend_on_its_record_being_written(
     assert getattr(logged, "execution_id", None) == unrecorded.headers["x-execution-id"]
 
 
-
 @pytest.mark.sqlite_only
 async def test_with_record_first_a_sync_call_is_not_a_success_when_its_record_is_not_written(
     settings_factory: SettingsFactory,
@@ -400,6 +399,7 @@ async def test_with_record_first_a_sync_call_is_not_a_success_when_its_record_is
     assert refused.headers["retry-after"].isdigit()
     assert (answered.status_code, answered.text) == (200, "hi")
     assert recorded == [answered.headers["x-execution-id"]]
+
 
 # --- SPEC §3, §6: sync calls ------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -143,8 +144,11 @@ async def _commit(ops: Sequence[Operation]) -> list[Any]:
         for index, op in enumerate(ops):
             if isinstance(op, ClaimBatch):
                 results[index] = await claim_batch(conn, op.ids, op.lease)
+        plain = [fin for fin in finishes if _plain(fin)]
+        jobs += await _finish_plain(plain, conn)
         for fin in finishes:
-            jobs += await _finish(fin, conn)
+            if not _plain(fin):
+                jobs += await _finish(fin, conn)
         await insert(conn, "jobs", JOB_COLUMNS, jobs)
         for settle in (op for op in ops if isinstance(op, SettleKey)):
             await settle_key(
@@ -172,6 +176,89 @@ def _finish_sql(dialect: str, with_response: bool, with_attempt: bool) -> str:
     if with_attempt:
         where += f' AND "attempts" = {mark(count + 3)}'
     return f'UPDATE "executions" SET {sets} WHERE {where}'
+
+
+def _plain(fin: FinishExecution) -> bool:
+    """The common end, a first run that finished: many of them go in one statement."""
+    return (
+        fin.fresh
+        and not fin.delete
+        and fin.resume_at is None
+        and fin.state is None
+        and fin.response is None
+        and fin.attempt is not None
+    )
+
+
+_PLAIN_SETS = (
+    '"status" = v.status, "finished_at" = v.finished_at, "error" = v.error, '
+    '"reason" = v.reason, "lease_until" = NULL, "resume_at" = NULL, "state" = NULL'
+)
+_PLAIN_POSTGRES = (
+    f'UPDATE "executions" AS e SET {_PLAIN_SETS} '
+    "FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::int[])"
+    " AS v(id, status, finished_at, error, reason, attempt) "
+    'WHERE e."id" = v.id AND e."status" = $7 AND e."attempts" = v.attempt RETURNING e."id"'
+)
+# UPDATE ... FROM needs SQLite 3.33 and RETURNING 3.35; older ones update row by row.
+_SQLITE_BATCH_UPDATE = sqlite3.sqlite_version_info >= (3, 35)
+
+
+def _plain_sqlite(count: int) -> str:
+    rows = ", ".join(["(?, ?, ?, ?, ?, ?)"] * count)  # id, status, finished_at, error, ...
+    sets = (
+        '"status" = v.column2, "finished_at" = v.column3, "error" = v.column4, '
+        '"reason" = v.column5, "lease_until" = NULL, "resume_at" = NULL, "state" = NULL'
+    )
+    return (
+        f'UPDATE "executions" SET {sets} FROM (VALUES {rows}) AS v '
+        'WHERE "executions"."id" = v.column1 AND "executions"."status" = ? '
+        'AND "executions"."attempts" = v.column6 RETURNING "id"'
+    )
+
+
+async def _finish_plain(
+    finishes: list[FinishExecution], conn: BaseDBAsyncClient
+) -> list[list[Any]]:
+    """Plain finishes in one statement per chunk (one round trip, and on SQLite one hand
+    back of the GIL, instead of one per execution); the job rows of those still ours."""
+    dialect = conn.capabilities.dialect
+    if not finishes:
+        return []
+    if dialect == "sqlite" and not _SQLITE_BATCH_UPDATE:
+        jobs: list[list[Any]] = []
+        for fin in finishes:
+            jobs += await _finish(fin, conn)
+        return jobs
+    started = ExecutionStatus.STARTED.value
+    updated: set[str] = set()
+    for start in range(0, len(finishes), _FINISH_CHUNK):
+        chunk = finishes[start : start + _FINISH_CHUNK]
+        if dialect == "sqlite":
+            values: list[Any] = []
+            for fin in chunk:
+                values += [str(fin.id), fin.status.value, fin.finished_at, fin.error]
+                values += [fin.reason, fin.attempt]
+            rows = await conn.execute_query_dict(_plain_sqlite(len(chunk)), [*values, started])
+        else:
+            columns: list[list[Any]] = [
+                [fin.id for fin in chunk],
+                [fin.status.value for fin in chunk],
+                [fin.finished_at for fin in chunk],
+                [fin.error for fin in chunk],
+                [fin.reason for fin in chunk],
+                [fin.attempt for fin in chunk],
+            ]
+            rows = await conn.execute_query_dict(_PLAIN_POSTGRES, [*columns, started])
+        updated.update(str(row["id"]) for row in rows)
+    jobs = []
+    for fin in finishes:
+        if str(fin.id) in updated:
+            jobs += job_values(fin.id, fin.jobs)
+    return jobs
+
+
+_FINISH_CHUNK = 1000
 
 
 async def _finish(fin: FinishExecution, conn: BaseDBAsyncClient) -> list[list[Any]]:

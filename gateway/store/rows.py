@@ -8,6 +8,7 @@ SQLite adapter Tortoise registers writes them as `isoformat(" ")`).
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -45,19 +46,23 @@ JOB_COLUMNS = (
 )
 
 
+# Bound parameters per SQLite statement: SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32.
+SQLITE_MAX_VARIABLES = 32_000 if sqlite3.sqlite_version_info >= (3, 32) else 999
+
+
 def to_json(value: Any) -> str | None:
     if value is None:
         return None
     return orjson.dumps(value, default=str).decode()
 
 
-def insert_sql(table: str, columns: Sequence[str], dialect: str) -> str:
+def insert_sql(table: str, columns: Sequence[str], dialect: str, rows: int = 1) -> str:
     if dialect == "sqlite":
-        marks = ", ".join("?" for _ in columns)
+        marks = ", ".join(["(" + ", ".join("?" for _ in columns) + ")"] * rows)
     else:
-        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        marks = "(" + ", ".join(f"${i}" for i in range(1, len(columns) + 1)) + ")"
     names = ", ".join(f'"{c}"' for c in columns)
-    return f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+    return f'INSERT INTO "{table}" ({names}) VALUES {marks}'
 
 
 def job_values(execution_id: uuid.UUID, jobs: Iterable[JobRecord]) -> list[list[Any]]:
@@ -80,5 +85,18 @@ def job_values(execution_id: uuid.UUID, jobs: Iterable[JobRecord]) -> list[list[
 async def insert(
     conn: BaseDBAsyncClient, table: str, columns: Sequence[str], rows: list[list[Any]]
 ) -> None:
-    if rows:
-        await conn.execute_many(insert_sql(table, columns, conn.capabilities.dialect), rows)
+    """PostgreSQL: one pipelined `executemany`. SQLite: multi-row statements. Python's
+    sqlite3 takes the GIL back after every row of an `executemany`, and while the event
+    loop is busy each take waits a switch interval: measured on this machine, 390 rows
+    took 8 ms alone and 1.45 s beside a busy thread, and 52 ms as one statement."""
+    if not rows:
+        return
+    dialect = conn.capabilities.dialect
+    if dialect != "sqlite":
+        await conn.execute_many(insert_sql(table, columns, dialect), rows)
+        return
+    per_statement = max(1, SQLITE_MAX_VARIABLES // len(columns))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = [value for row in chunk for value in row]
+        await conn.execute_query(insert_sql(table, columns, dialect, len(chunk)), values)
