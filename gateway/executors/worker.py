@@ -113,7 +113,7 @@ class WorkerProcess:
             job_timeout=JOB_TIMEOUT,
             keep_result=0,
             burst=burst,
-            poll_delay=0.05,
+            poll_delay=0.01,  # arq sleeps this long between polls, even when busy
             job_completion_wait=self.settings.shutdown_grace,
             handle_signals=False,
         )

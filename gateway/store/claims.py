@@ -48,20 +48,21 @@ _CLAIM = (
     'UPDATE "executions" SET "status" = {status}, "started_at" = {now}, "lease_until" = {lease}, '
     '"resume_at" = NULL, "attempts" = "attempts" + 1 '
     'WHERE "status" = {queued} AND ("resume_at" IS NULL OR "resume_at" <= {due}) '
-    'AND "id" IN ({ids}) '
+    'AND "id" {ids} '
     'RETURNING "id", "workflow_id", "version_id", "context", "raw_body", "attempts", "state"'
+)
+# PostgreSQL takes the ids as one array: one statement text for any count, prepared once
+# (asyncpg prepares every new text, a round trip of its own).
+_CLAIM_POSTGRES = _CLAIM.format(
+    status="$1", now="$2", lease="$3", queued="$4", due="$5", ids="= ANY($6::uuid[])"
 )
 
 
 def _claim_sql(dialect: str, count: int) -> str:
-    if dialect == "sqlite":
-        marks = ["?"] * (5 + count)
-    else:
-        marks = [f"${i}" for i in range(1, 6 + count)]
-    status, now, lease, queued, due, *ids = marks
-    return _CLAIM.format(
-        status=status, now=now, lease=lease, queued=queued, due=due, ids=", ".join(ids)
-    )
+    if dialect != "sqlite":
+        return _CLAIM_POSTGRES
+    ids = "IN (" + ", ".join(["?"] * count) + ")"
+    return _CLAIM.format(status="?", now="?", lease="?", queued="?", due="?", ids=ids)
 
 
 def _json(value: Any) -> Any:
@@ -78,7 +79,10 @@ async def claim_batch(
     now = utcnow()
     lease_until = now + timedelta(seconds=lease) if lease else None
     values: list[Any] = [STARTED.value, now, lease_until, QUEUED.value, now]
-    values += [str(i) for i in ids]
+    if conn.capabilities.dialect == "sqlite":
+        values += [str(i) for i in ids]
+    else:
+        values.append(list(ids))
     rows = await conn.execute_query_dict(_claim_sql(conn.capabilities.dialect, len(ids)), values)
     return [
         Claimed(

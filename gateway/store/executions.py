@@ -141,9 +141,7 @@ async def _commit(ops: Sequence[Operation]) -> list[Any]:
         )
         for new in inserts:
             jobs += job_values(new.id, new.jobs)
-        for index, op in enumerate(ops):
-            if isinstance(op, ClaimBatch):
-                results[index] = await claim_batch(conn, op.ids, op.lease)
+        await _claim_all(ops, results, conn)
         plain = [fin for fin in finishes if _plain(fin)]
         jobs += await _finish_plain(plain, conn)
         for fin in finishes:
@@ -157,6 +155,22 @@ async def _commit(ops: Sequence[Operation]) -> list[Any]:
     return results
 
 
+async def _claim_all(ops: Sequence[Operation], results: list[Any], conn: Any) -> None:
+    """Every ClaimBatch of the commit in one statement per lease (each runner claims one
+    execution: one round trip for all of them, not one each); each op gets its own."""
+    batches = [(index, op) for index, op in enumerate(ops) if isinstance(op, ClaimBatch)]
+    for lease in {op.lease for _, op in batches}:
+        same = [(index, op) for index, op in batches if op.lease == lease]
+        ids = list(dict.fromkeys(i for _, op in same for i in op.ids))
+        claimed: dict[uuid.UUID, Any] = {}
+        for start in range(0, len(ids), _CLAIM_CHUNK):
+            for row in await claim_batch(conn, ids[start : start + _CLAIM_CHUNK], lease):
+                claimed[row.id] = row
+        for index, op in same:
+            results[index] = [claimed.pop(i) for i in op.ids if i in claimed]
+
+
+_CLAIM_CHUNK = 5000
 _FINISH_COLUMNS = ("status", "finished_at", "error", "reason", "lease_until", "resume_at", "state")
 
 
