@@ -17,6 +17,7 @@ from gateway.store.errors import translated
 from gateway.store.executions import ClaimBatch, ExecutionWriter, FinishExecution
 from gateway.store.ids import new_id
 from gateway.store.models import Execution, Job
+from gateway.store.rows import sqlite_chunks
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
 
@@ -128,3 +129,21 @@ async def test_finishes_in_one_batch_apply_only_to_executions_still_claimed(
     assert [rows[i].status for i in ids] == ["RESOLVED", "CANCELED", "RESOLVED"]
     assert rows[ids[0]].finished_at is not None and rows[ids[0]].lease_until is None
     assert sorted(str(j) for j in jobs) == sorted([ids[0], ids[2]])
+
+
+@pytest.mark.parametrize(
+    ("count", "params_each", "sizes"),
+    [
+        (0, 14, []),
+        (1, 14, [1]),
+        (3, 14, [2, 1]),
+        (500, 14, [256, 128, 64, 32, 16, 4]),
+        (257, 14, [256, 1]),
+        (300, 8, [256, 32, 8, 4]),
+        (5, 20_000, [1, 1, 1, 1, 1]),  # never above SQLite's bound-parameter limit
+    ],
+)
+def test_sqlite_statements_come_in_few_shapes(
+    count: int, params_each: int, sizes: list[int]
+) -> None:
+    assert [len(c) for c in sqlite_chunks(list(range(count)), params_each)] == sizes

@@ -28,7 +28,14 @@ from gateway.store.claims import claim_batch
 from gateway.store.dedup import DedupClaim, insert_claims, settle_key
 from gateway.store.errors import translated
 from gateway.store.models import Execution, Job, Workflow
-from gateway.store.rows import EXECUTION_COLUMNS, JOB_COLUMNS, insert, job_values, to_json
+from gateway.store.rows import (
+    EXECUTION_COLUMNS,
+    JOB_COLUMNS,
+    insert,
+    job_values,
+    sqlite_chunks,
+    to_json,
+)
 
 log = logging.getLogger("gateway.store")
 
@@ -163,8 +170,14 @@ async def _claim_all(ops: Sequence[Operation], results: list[Any], conn: Any) ->
         same = [(index, op) for index, op in batches if op.lease == lease]
         ids = list(dict.fromkeys(i for _, op in same for i in op.ids))
         claimed: dict[uuid.UUID, Any] = {}
-        for start in range(0, len(ids), _CLAIM_CHUNK):
-            for row in await claim_batch(conn, ids[start : start + _CLAIM_CHUNK], lease):
+        if conn.capabilities.dialect == "sqlite":
+            chunks = list(sqlite_chunks(ids, 1))
+        else:  # one array parameter
+            chunks = [
+                ids[start : start + _CLAIM_CHUNK] for start in range(0, len(ids), _CLAIM_CHUNK)
+            ]
+        for chunk in chunks:
+            for row in await claim_batch(conn, chunk, lease):
                 claimed[row.id] = row
         for index, op in same:
             results[index] = [claimed.pop(i) for i in op.ids if i in claimed]
@@ -246,8 +259,11 @@ async def _finish_plain(
         return jobs
     started = ExecutionStatus.STARTED.value
     updated: set[str] = set()
-    for start in range(0, len(finishes), _FINISH_CHUNK):
-        chunk = finishes[start : start + _FINISH_CHUNK]
+    if dialect == "sqlite":
+        chunks = list(sqlite_chunks(finishes, 7))
+    else:  # one array per column
+        chunks = [finishes[i : i + _FINISH_CHUNK] for i in range(0, len(finishes), _FINISH_CHUNK)]
+    for chunk in chunks:
         if dialect == "sqlite":
             values: list[Any] = []
             for fin in chunk:

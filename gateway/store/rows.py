@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -47,7 +47,21 @@ JOB_COLUMNS = (
 
 
 # Bound parameters per SQLite statement: SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32.
+T = TypeVar("T")
 SQLITE_MAX_VARIABLES = 32_000 if sqlite3.sqlite_version_info >= (3, 32) else 999
+
+
+def sqlite_chunks(items: Sequence[T], params_each: int) -> Iterator[Sequence[T]]:
+    """Split `items` for multi-row SQLite statements in power-of-two sizes (at most 256):
+    the connection caches each distinct statement text, and one prepared statement for
+    hundreds of rows is large, so a batch of any size uses at most nine shapes."""
+    cap = max(1, min(256, SQLITE_MAX_VARIABLES // params_each))
+    largest = 1 << (cap.bit_length() - 1)
+    start = 0
+    while start < len(items):
+        size = min(largest, 1 << ((len(items) - start).bit_length() - 1))
+        yield items[start : start + size]
+        start += size
 
 
 def to_json(value: Any) -> str | None:
@@ -95,8 +109,6 @@ async def insert(
     if dialect != "sqlite":
         await conn.execute_many(insert_sql(table, columns, dialect), rows)
         return
-    per_statement = max(1, SQLITE_MAX_VARIABLES // len(columns))
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
+    for chunk in sqlite_chunks(rows, len(columns)):
         values = [value for row in chunk for value in row]
         await conn.execute_query(insert_sql(table, columns, dialect, len(chunk)), values)
