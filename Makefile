@@ -20,9 +20,10 @@ run: install
 		$(BIN)/gateway serve
 
 lint: install
-	$(BIN)/ruff check gateway tests
-	$(BIN)/ruff format --check gateway tests
+	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff format --check gateway tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench/run.py bench/bare.py bench/many.py
 
 test: install lint
 	$(BIN)/pytest

@@ -1,0 +1,562 @@
+"""`make bench`: the gateway against a bare Starlette endpoint, in the same run.
+
+Each scenario drives both servers with wrk (same connections and duration), alternating
+A/B `--rounds` times, and reports requests/s, p50 and p99 and the ratio to the bare
+endpoint (median of the pairs). Results go to bench/results/latest.json. It prepares its
+own databases and workflows in a temporary directory and leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+PAYLOAD = (HERE / "payload.json").read_text()
+AUTH = "Basic YmVuY2g6YmVuY2gtcGFzc3dvcmQ="  # bench:bench-password
+SYNC_PATH = "/api/webhook:trigger/bench-sync-order-key-000000001?source=bench"
+ASYNC_PATH = "/api/webhook:trigger/bench-async-order-key-00000001?source=bench"
+TOKEN = "bench-admin-token"
+SECRET = "bench-secret-key-0123456789abcdef0123456789abcdef"
+PAUSE_MS = 10  # scenario 5: mean pause before a connection's next request
+UVICORN = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+
+
+@dataclass
+class Measure:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class Row:
+    scenario: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def need_wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        sys.exit("bench needs wrk: apt-get install wrk (Debian), then run make bench again")
+    return path
+
+
+def lua(path: Path, body: str, headers: dict[str, str]) -> Path:
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}"]
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, script: Path, connections: int, seconds: int) -> Measure:
+    out = subprocess.run(
+        [
+            need_wrk(),
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\n\s+50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\n\s+99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    count = int(errors.group(1)) if errors else 0
+    if socket_errors and "timeout" in socket_errors.group(1):
+        count += int(re.search(r"timeout (\d+)", socket_errors.group(1)).group(1))  # type: ignore[union-attr]
+    return Measure(rps, p50, p99, count)
+
+
+class Process:
+    def __init__(self, args: list[str], env: dict[str, str], port: int, cwd: Path) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = (cwd / f"proc-{port}.log").open("w")
+        self.proc = subprocess.Popen(
+            args, env={**os.environ, **env}, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def wait_http(self, path: str = "/healthz", timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"process exited: see {self.log.name}")
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"process did not listen on {self.port}")
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@contextlib.contextmanager
+def running(
+    args: list[str], env: dict[str, str], port: int, cwd: Path, http: bool = True
+) -> Iterator[Process]:
+    process = Process(args, env, port, cwd)
+    try:
+        if http:
+            process.wait_http()
+        yield process
+    finally:
+        process.stop()
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.body = lua(
+            work / "post.lua",
+            PAYLOAD,
+            {"content-type": "application/json", "authorization": AUTH, "x-request-id": "bench"},
+        )
+
+    def gateway_env(self, database_url: str, **extra: str) -> dict[str, str]:
+        return {
+            "GATEWAY_DATABASE_URL": database_url,
+            "GATEWAY_SECRET_KEY": SECRET,
+            "GATEWAY_ADMIN_TOKENS": TOKEN,
+            "GATEWAY_LOG_LEVEL": "warning",
+            "GATEWAY_CONFIG": "/nonexistent",
+            **extra,
+        }
+
+    def cli(self, env: dict[str, str], *args: str) -> None:
+        subprocess.run(
+            [str(BIN / "gateway"), *args],
+            env={**os.environ, **env},
+            cwd=self.work,
+            check=True,
+            capture_output=True,
+        )
+
+    def sqlite_db(self, name: str) -> str:
+        url = f"sqlite://{self.work / name}"
+        env = self.gateway_env(url)
+        self.cli(env, "migrate")
+        self.cli(env, "apply", str(HERE / "workflows"))
+        return url
+
+    def bare(self) -> contextlib.AbstractContextManager[Process]:
+        port = free_port()
+        args = [str(BIN / "uvicorn"), "bench.bare:app", "--port", str(port), *UVICORN]
+        return running(args, {"PYTHONPATH": str(ROOT)}, port, ROOT)
+
+    def gateway(self, env: dict[str, str]) -> contextlib.AbstractContextManager[Process]:
+        port = free_port()
+        return running([str(BIN / "gateway"), "serve", "--port", str(port)], env, port, self.work)
+
+    def ab(
+        self, gateway: Process, path: str, connections: int | None = None
+    ) -> tuple[Measure, float, list[Measure]]:
+        """Alternate bare and gateway runs; the gateway's median run and the median ratio."""
+        c = connections or self.args.connections
+        pairs = []
+        with self.bare() as bare:
+            wrk(bare.url + "/hook", self.body, c, 2)  # warm both up
+            wrk(gateway.url + path, self.body, c, 2)
+            for _ in range(self.args.rounds):
+                reference = wrk(bare.url + "/hook", self.body, c, self.args.duration)
+                measured = wrk(gateway.url + path, self.body, c, self.args.duration)
+                pairs.append((measured, reference))
+        ratio = statistics.median(m.rps / r.rps for m, r in pairs)
+        runs = sorted((m for m, _ in pairs), key=lambda m: m.rps)
+        return runs[len(runs) // 2], ratio, [r for _, r in pairs]
+
+
+def unfinished_sqlite(url: str) -> int:
+    with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM executions WHERE status IN ('QUEUED', 'STARTED')"
+            ).fetchone()[0]
+        )
+
+
+def wait_finished(count, limit: float = 10.0) -> tuple[bool, float]:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if count() == 0:
+            return True, time.monotonic() - started
+        time.sleep(0.1)
+    return count() == 0, time.monotonic() - started
+
+
+def postgres_admin() -> str:
+    return os.environ.get("GATEWAY_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def pg(statement: str, database: str | None = None) -> Any:
+    import asyncpg
+
+    async def run() -> Any:
+        url = (
+            postgres_admin()
+            if database is None
+            else postgres_admin().rsplit("/", 1)[0] + "/" + database
+        )
+        conn = await asyncpg.connect(url)
+        try:
+            return await conn.fetchval(statement)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+class Scenarios(Bench):
+    def s1_sync(self) -> Row:
+        url = self.sqlite_db("sync.db")
+        with self.gateway(self.gateway_env(url)) as gw:
+            m, ratio, _ = self.ab(gw, SYNC_PATH)
+        self.sync_rps = m.rps
+        self.sync_ratio = ratio
+        return Row(
+            "1 sync: auth, 5 rules, condition, response",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            ">= 0.30",
+            ratio >= 0.30 and m.errors == 0,
+            {"errors": m.errors},
+        )
+
+    def _sustained(self, gw: Process, unfinished: Any) -> tuple[Measure, float, float]:
+        """A/B where every gateway run must be fully executed within 10 s of its end."""
+        c = self.args.connections
+        pairs, drains = [], []
+        with self.bare() as bare:
+            wrk(bare.url + "/hook", self.body, c, 2)
+            for _ in range(self.args.rounds):
+                reference = wrk(bare.url + "/hook", self.body, c, self.args.duration)
+                measured = wrk(gw.url + ASYNC_PATH, self.body, c, self.args.duration)
+                done, seconds = wait_finished(unfinished, 10.0)
+                drains.append(seconds if done else float("inf"))
+                pairs.append((measured, reference))
+        ratio = statistics.median(m.rps / r.rps for m, r in pairs)
+        runs = sorted((m for m, _ in pairs), key=lambda m: m.rps)
+        return runs[len(runs) // 2], ratio, max(drains)
+
+    def s2_async_embedded(self) -> Row:
+        url = self.sqlite_db("async.db")
+        with self.gateway(self.gateway_env(url)) as gw:
+            m, ratio, drain = self._sustained(gw, lambda: unfinished_sqlite(url))
+        met = ratio >= 0.25 and drain <= 10 and m.errors == 0
+        return Row(
+            "2 async, embedded executor (SQLite)",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            ">= 0.25, all run within 10 s",
+            met,
+            {
+                "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
+                "errors": m.errors,
+            },
+        )
+
+    def s3_async_scaled(self) -> Row:
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        pg(f'CREATE DATABASE "{name}"')
+        url = postgres_admin().rsplit("/", 1)[0] + "/" + name
+        redis = os.environ.get("GATEWAY_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+        env = self.gateway_env(url, GATEWAY_REDIS_URL=redis, GATEWAY_REDIS_QUEUE=f"bench:{name}")
+        self.cli(env, "migrate")
+        self.cli(env, "apply", str(HERE / "workflows"))
+        query = "SELECT COUNT(*) FROM executions WHERE status IN ('QUEUED', 'STARTED')"
+        try:
+            worker_port = free_port()
+            worker = [str(BIN / "gateway"), "worker"]
+            with self.gateway(env) as gw, running(worker, env, worker_port, self.work, http=False):
+                m, ratio, drain = self._sustained(gw, lambda: int(pg(query, name)))
+        finally:
+            pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        met = ratio >= 0.20 and drain <= 10 and m.errors == 0
+        return Row(
+            "3 async, PostgreSQL + Redis, 1 server + 1 worker",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            ">= 0.20, all run within 10 s",
+            met,
+            {
+                "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
+                "errors": m.errors,
+            },
+        )
+
+    def s4_many_workflows(self) -> Row:
+        url = self.sqlite_db("many.db")
+        subprocess.run(
+            [sys.executable, str(HERE / "many.py"), url, "10000"],
+            check=True,
+            env={**os.environ, **self.gateway_env(url)},
+            cwd=self.work,
+        )
+        with self.gateway(self.gateway_env(url)) as gw:
+            m, ratio, _ = self.ab(gw, SYNC_PATH)
+            self.many = gw.url
+            loaded = asyncio.run(touch_all(gw.url, url))
+            wrk(gw.url + SYNC_PATH, self.body, self.args.connections, 5)
+            rss = gw.rss_mb()
+            latency = self.graphql_latency(gw)
+        target = 0.95 * self.sync_ratio
+        self.rss, self.loaded, self.graphql = rss, loaded, latency
+        return Row(
+            "4 sync with 10,000 other workflows stored",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            f">= 0.95 x (1) = {target:.2f}",
+            ratio >= target and m.errors == 0,
+            {"errors": m.errors},
+        )
+
+    def s5_latency(self) -> Row:
+        """Paced load (wrk2-style): each connection waits a random pause (mean PAUSE_MS)
+        before its next request, so arrivals are spread, not bursts; the connection count
+        is set so the rate lands at half of (1)'s maximum, then corrected once."""
+        url = self.sqlite_db("latency.db")
+        half = self.sync_rps / 2
+        paced = self.paced_script()
+        with self.gateway(self.gateway_env(url)) as gw:
+            connections = max(1, round(half * PAUSE_MS / 1000))
+            probe = wrk(gw.url + SYNC_PATH, paced, connections, 3)
+            connections = max(1, round(connections * half / max(probe.rps, 1)))
+            m = wrk(gw.url + SYNC_PATH, paced, connections, self.args.duration)
+        return Row(
+            "5 p99 of (1) at about half its maximum rate",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            None,
+            "p99 <= 10 ms",
+            m.p99_ms <= 10 and m.errors == 0,
+            {
+                "connections": connections,
+                "mean_pause_ms": PAUSE_MS,
+                "target_rps": round(half),
+                "rate_vs_max": round(m.rps / self.sync_rps, 2),
+            },
+        )
+
+    def paced_script(self) -> Path:
+        script = self.work / "paced.lua"
+        pause = f"function delay()\n  return math.random(0, {2 * PAUSE_MS})\nend\n"
+        script.write_text(self.body.read_text() + pause)
+        return script
+
+    def s6_memory(self) -> Row:
+        return Row(
+            "6 server RSS after loading 10,000 workflows and serving (1)",
+            0,
+            0,
+            0,
+            None,
+            "<= 250 MB",
+            self.rss <= 250,
+            {"rss_mb": round(self.rss, 1), "workflows_loaded": self.loaded},
+        )
+
+    def s7_graphql(self) -> Row:
+        m, cached = self.graphql
+        return Row(
+            "7 GraphQL: 100 workflows with trigger, rules, nodes",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            None,
+            "p50 <= 20 ms",
+            m.p50_ms <= 20 and m.errors == 0,
+            {"errors": m.errors, "cached_p50_ms": cached.p50_ms, "cached_rps": round(cached.rps)},
+        )
+
+    def graphql_latency(self, gw: Process) -> tuple[Measure, Measure]:
+        """Uncached: every request's body differs (an `extensions` counter), so the answer
+        cache never hits, while the parsed query is reused as a real editor's would be.
+        Cached: the same request over and over, as an editor polling a list."""
+        query = (HERE / "workflows.graphql").read_text()
+        headers = {"content-type": "application/json", "authorization": f"Bearer {TOKEN}"}
+        cached = lua(self.work / "graphql.lua", json.dumps({"query": query}), headers)
+        uncached = self.work / "graphql-uncached.lua"
+        uncached.write_text(
+            cached.read_text()
+            + f"local query = {json.dumps(json.dumps(query))}\n"
+            + "local n = 0\n"
+            + "request = function()\n"
+            + "  n = n + 1\n"
+            + "  local body = '{\"query\":' .. query .. ',\"extensions\":{\"n\":' .. n .. '}}'\n"
+            + "  return wrk.format(nil, nil, nil, body)\n"
+            + "end\n"
+        )
+        url = gw.url + "/graphql"
+        return wrk(url, uncached, 1, self.args.duration), wrk(url, cached, 1, self.args.duration)
+
+
+async def touch_all(base: str, database_url: str) -> int:
+    """One call to every workflow, so the server compiles and caches all of them."""
+    import httpx
+
+    with sqlite3.connect(database_url.removeprefix("sqlite://")) as conn:
+        keys = [row[0] for row in conn.execute("SELECT key FROM triggers")]
+    gate = asyncio.Semaphore(32)
+
+    async def one(client: httpx.AsyncClient, key: str) -> None:
+        async with gate:
+            await client.post(f"/api/webhook:trigger/{key}", json={"n": 1})
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        await asyncio.gather(*(one(client, key) for key in keys))
+    return len(keys)
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        f"{'scenario':<58} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}  target",
+        "-" * 118,
+    ]
+    for r in rows:
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+        mark = {True: "met", False: "MISSED", None: ""}[r.met]
+        lines.append(
+            f"{r.scenario:<58} {r.rps:>8.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} {ratio:>6}  "
+            f"{r.target} {mark}  {json.dumps(r.notes) if r.notes else ''}"
+        )
+    return "\n".join(lines)
+
+
+ORDER = (
+    "s1_sync",
+    "s2_async_embedded",
+    "s3_async_scaled",
+    "s4_many_workflows",
+    "s5_latency",
+    "s6_memory",
+    "s7_graphql",
+)
+NEEDS = {4: {1}, 5: {1}, 6: {4}, 7: {4}}  # later scenarios reuse earlier measurements
+
+
+def selected(only: str) -> list[int]:
+    """The scenarios asked for, with those they build on."""
+    wanted = {int(n) for n in only.split(",") if n} or set(range(1, len(ORDER) + 1))
+    while True:
+        grown = wanted | {d for n in wanted for d in NEEDS.get(n, set())}
+        if grown == wanted:
+            return sorted(wanted)
+        wanted = grown
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="A/B pairs per scenario")
+    parser.add_argument("--only", default="", help="comma-separated scenario numbers, e.g. 1,2")
+    args = parser.parse_args()
+    need_wrk()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as work:
+        bench = Scenarios(args, Path(work))
+        for number in selected(args.only):
+            print(f"running scenario {number} ...", file=sys.stderr, flush=True)
+            rows.append(getattr(bench, ORDER[number - 1])())
+    report = {
+        "machine": machine(),
+        "settings": vars(args),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "results": [asdict(r) for r in rows],
+    }
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(table(rows))
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
