@@ -136,7 +136,8 @@ async def test_workers_killed_over_and_over_lose_nothing(
         workers += [await start_worker(database_url, tmp_path, **env) for _ in range(2)]
         accepted = await load(server, 1000, kill_one)
         for worker in workers:
-            assert await stop(worker) == 0  # SIGTERM: running executions handed back
+            code = await stop(worker)  # SIGTERM: running executions handed back
+            assert code == 0, "".join(worker.log)
     settings = settings_factory(redis_url=redis_url, redis_queue=queue)
     await drain(settings)
     statuses, jobs = await outcome(settings)
@@ -166,7 +167,8 @@ async def test_redis_killed_and_restarted_mid_load_loses_nothing(
         async with serve(database_url, tmp_path, **env) as server:
             worker = await start_worker(database_url, tmp_path, **env)
             accepted = await load(server, 400, outage)
-            assert await stop(worker) == 0
+            code = await stop(worker)
+            assert code == 0, "".join(worker.log)
         settings = settings_factory(redis_url=redis.url)
         await drain(settings)
         statuses, _ = await outcome(settings)

@@ -196,6 +196,14 @@ class WorkerProcess:
 
 
 async def _close_quietly(worker: Worker) -> None:
+    """arq's close() cancels the jobs still running, then gathers them, which re-raises
+    their CancelledError (or any job's exception) and ends the process before the pool is
+    closed. Jobs are cancelled and collected here first; their executions stay STARTED
+    under a lease, and the sweep re-queues them when it runs out."""
+    for task in worker.tasks.values():
+        task.cancel()
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    worker.tasks.clear()
     try:
         await worker.close()
     except _CONNECTION_ERRORS as exc:
