@@ -14,7 +14,7 @@ from gateway.executors.worker import WorkerProcess
 from gateway.settings import Settings
 from gateway.statuses import ExecutionStatus
 from gateway.store import claims
-from gateway.store.executions import FinishExecution
+from gateway.store.finishes import FinishExecution
 from gateway.store.models import Execution, Job
 from gateway.workflows.registry import Registry
 from tests.conftest import SettingsFactory

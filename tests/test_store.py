@@ -14,7 +14,8 @@ from gateway.settings import Settings
 from gateway.statuses import ExecutionStatus, JobStatus
 from gateway.store.db import database_url, model_changes
 from gateway.store.errors import translated
-from gateway.store.executions import ClaimBatch, ExecutionWriter, FinishExecution
+from gateway.store.executions import ClaimBatch, ExecutionWriter
+from gateway.store.finishes import FinishExecution
 from gateway.store.ids import new_id
 from gateway.store.models import Execution, Job
 from gateway.store.rows import sqlite_chunks

@@ -20,7 +20,8 @@ from gateway.engine.processor import Processor, RunResult, utcnow
 from gateway.errors import GatewayError
 from gateway.statuses import ExecutionStatus
 from gateway.store import claims
-from gateway.store.executions import ClaimBatch, ExecutionWriter, FinishExecution
+from gateway.store.executions import ClaimBatch, ExecutionWriter
+from gateway.store.finishes import FinishExecution
 from gateway.workflows.compiled import CompiledWorkflow
 from gateway.workflows.registry import Registry
 
