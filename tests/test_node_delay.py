@@ -11,22 +11,7 @@ import pytest
 from gateway.engine.plan import Plan, compile_plan
 from gateway.engine.processor import Processor, RunResult
 from gateway.statuses import ExecutionStatus, JobStatus
-
-
-def node(
-    key: str, type_: str, config: Any = None, up: str | None = None, branch: int | None = None
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "type": type_,
-        "config": config or {},
-        "upstream": up,
-        "branchIndex": branch,
-    }
-
-
-def value(key: str, value: Any, **place: Any) -> dict[str, Any]:
-    return node(key, "variable", {"value": value}, **place)
+from tests.plans import node, value
 
 
 def wait(

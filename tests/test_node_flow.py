@@ -12,24 +12,9 @@ from gateway.engine.plan import compile_plan
 from gateway.engine.processor import MAX_ITERATIONS, Processor, RunResult
 from gateway.statuses import ExecutionStatus
 from tests.httpserver import Answer, Received, TestServer
+from tests.plans import node, value
 
 FALSE = {"calculator": "equal", "operands": [1, 2]}
-
-
-def node(
-    key: str, type_: str, config: Any = None, up: str | None = None, branch: int | None = None
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "type": type_,
-        "config": config or {},
-        "upstream": up,
-        "branchIndex": branch,
-    }
-
-
-def value(key: str, value: Any, **place: Any) -> dict[str, Any]:
-    return node(key, "variable", {"value": value}, **place)
 
 
 async def run(nodes: list[dict[str, Any]], body: Any = None) -> RunResult:

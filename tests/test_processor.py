@@ -18,6 +18,7 @@ from gateway.errors import NodeFailure
 from gateway.nodes.base import REGISTRY, Done, NodeType, Outcome, Respond, register
 from gateway.statuses import ExecutionStatus, JobStatus
 from gateway.types import JSONObject, Scope
+from tests.plans import node
 
 
 class Value(NodeType):
@@ -68,22 +69,6 @@ def registered_test_nodes() -> Iterator[None]:
 
 TRUE = {"calculator": "equal", "operands": [1, 1]}
 FALSE = {"calculator": "equal", "operands": [1, 2]}
-
-
-def node(
-    key: str,
-    type_: str = "test-value",
-    config: JSONObject | None = None,
-    up: str | None = None,
-    branch: int | None = None,
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "type": type_,
-        "config": config or {},
-        "upstream": up,
-        "branchIndex": branch,
-    }
 
 
 def condition(key: str, test: JSONObject, **place: Any) -> dict[str, Any]:
