@@ -118,6 +118,57 @@ async def test_listing_100_workflows_is_a_constant_number_of_queries(
     assert counts == {10: 5, 100: 5}, statements.sql
 
 
+FRAGMENTS = """
+query($first: Int!) { workflows(first: $first) { totalCount ...Page } }
+fragment Page on WorkflowConnection { edges { node { key version ...Parts } } }
+fragment Parts on Workflow {
+  trigger { ... on Trigger { key url basicAuthentication { username } parseRules { key type } } }
+  nodes { key type upstream branchIndex }
+}
+"""
+
+ONLY_KEYS = "{ workflows(first: 100) { edges { node { key } } } }"
+
+TRIGGERS_ONLY = "{ workflows(first: 100) { edges { node { key trigger { key } } } } }"
+
+
+async def test_a_page_loads_what_is_selected_through_fragments_and_nothing_more(
+    settings_factory: SettingsFactory, statements: Statements
+) -> None:
+    """The page's relations are loaded up front from the selection, named fragments and
+    inline fragments included, and a relation nobody selected is not read."""
+    async with running_gateway(settings_factory(revision_poll=3600)) as gateway:
+        await gateway.apply(*[document(i) for i in range(30)])
+        plain = await data(gateway, LISTING, first=30)
+        statements.sql.clear()
+        assert await data(gateway, FRAGMENTS, first=30) == plain
+        assert len(statements.sql) == 5, statements.sql
+        for query, count in ((ONLY_KEYS, 1), (TRIGGERS_ONLY, 2)):
+            statements.sql.clear()
+            listing = (await data(gateway, query))["workflows"]["edges"]
+            assert [edge["node"]["key"] for edge in listing] == [f"w{i:03}" for i in range(30)]
+            assert len(statements.sql) == count, statements.sql
+
+
+async def test_relations_outside_a_page_are_still_loaded_in_batches(
+    settings_factory: SettingsFactory, statements: Statements
+) -> None:
+    """A workflow reached another way (through a trigger, by key) loads its relations
+    through the request's loaders: still one query per relation and level."""
+    async with running_gateway(settings_factory(revision_poll=3600)) as gateway:
+        await gateway.apply(*[document(i) for i in range(5)])
+        query = """{ workflows { edges { node { trigger { workflow {
+            key nodes { key } trigger { parseRules { key } } } } } } } }"""
+        statements.sql.clear()
+        listing = (await data(gateway, query))["workflows"]["edges"]
+        back = [edge["node"]["trigger"]["workflow"] for edge in listing]
+        assert [w["key"] for w in back] == [f"w{i:03}" for i in range(5)]
+        assert all(len(w["nodes"]) == 3 for w in back)
+        assert all([r["key"] for r in w["trigger"]["parseRules"]] == ["id", "kind"] for w in back)
+        # page + its triggers (preloaded), then workflows, nodes, triggers, rules (loaders)
+        assert len(statements.sql) == 6, statements.sql
+
+
 class Broken(NodeType):
     """A node type whose save-time check has a bug."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Send
@@ -62,6 +63,14 @@ class _View(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(self.runtime)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """orjson (several times faster on a page of workflows); the standard encoder for
+        what orjson refuses, such as an integer beyond 64 bits in a user's node config."""
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return super().encode_json(data)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -9,35 +9,40 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from gateway.store import definitions, lookups
-from gateway.store.models import Execution, Job, Node, ParseRule, Trigger, Workflow
+from gateway.store.lookups import Row
+from gateway.store.models import Execution, Job
 
 K = TypeVar("K")
 R = TypeVar("R")
 BATCH = 500  # ids per query: well under every database's bound-parameter limit
 
 
-def _one(fetch: Callable[[list[K]], Awaitable[Iterable[R]]], attr: str) -> DataLoader[K, R | None]:
-    """A loader of the row whose `attr` is the key, or None."""
+Fetch = Callable[[list[K]], Awaitable[Iterable[R]]]
+
+
+def _one(fetch: Fetch[K, R], key_of: Callable[[R], K]) -> DataLoader[K, R | None]:
+    """A loader of the row whose `key_of` is the key, or None."""
 
     async def load(keys: list[K]) -> Sequence[R | None]:
-        rows = {getattr(row, attr): row for row in await fetch(keys)}
+        rows = {key_of(row): row for row in await fetch(keys)}
         return [rows.get(key) for key in keys]
 
     return DataLoader(load, max_batch_size=BATCH)
 
 
-def _many(fetch: Callable[[list[K]], Awaitable[Iterable[R]]], attr: str) -> DataLoader[K, list[R]]:
-    """A loader of the rows whose `attr` is the key, in the order `fetch` gives them."""
+def _many(fetch: Fetch[K, R], key_of: Callable[[R], K]) -> DataLoader[K, list[R]]:
+    """A loader of the rows whose `key_of` is the key, in the order `fetch` gives them."""
 
     async def load(keys: list[K]) -> Sequence[list[R]]:
         groups: dict[Any, list[R]] = {key: [] for key in keys}
         for row in await fetch(keys):
-            groups[getattr(row, attr)].append(row)
+            groups[key_of(row)].append(row)
         return [groups[key] for key in keys]
 
     return DataLoader(load, max_batch_size=BATCH)
@@ -55,18 +60,22 @@ async def _documents(keys: list[str]) -> Sequence[dict[str, Any] | None]:
 
 class Loaders:
     def __init__(self) -> None:
-        self.workflow: DataLoader[int, Workflow | None] = _one(lookups.workflows_by_id, "id")
-        self.trigger: DataLoader[int, Trigger | None] = _one(lookups.triggers_by_id, "id")
-        self.workflow_trigger: DataLoader[int, Trigger | None] = _one(
-            lookups.triggers_by_workflow, "workflow_id"
+        self.workflow: DataLoader[int, Row | None] = _one(lookups.workflows_by_id, itemgetter("id"))
+        self.trigger: DataLoader[int, Row | None] = _one(lookups.triggers_by_id, itemgetter("id"))
+        self.workflow_trigger: DataLoader[int, Row | None] = _one(
+            lookups.triggers_by_workflow, itemgetter("workflow_id")
         )
-        self.rules: DataLoader[int, list[ParseRule]] = _many(lookups.rules_by_trigger, "trigger_id")
-        self.nodes: DataLoader[int, list[Node]] = _many(lookups.nodes_by_workflow, "workflow_id")
+        self.rules: DataLoader[int, list[Row]] = _many(
+            lookups.rules_by_trigger, itemgetter("trigger_id")
+        )
+        self.nodes: DataLoader[int, list[Row]] = _many(
+            lookups.nodes_by_workflow, itemgetter("workflow_id")
+        )
         self.execution: DataLoader[uuid.UUID, Execution | None] = _one(
-            lookups.executions_by_id, "id"
+            lookups.executions_by_id, attrgetter("id")
         )
         self.jobs: DataLoader[uuid.UUID, list[Job]] = _many(
-            lookups.jobs_by_execution, "execution_id"
+            lookups.jobs_by_execution, attrgetter("execution_id")
         )
         self.version: DataLoader[int, int | None] = DataLoader(_versions, max_batch_size=BATCH)
         self.document: DataLoader[str, dict[str, Any] | None] = DataLoader(

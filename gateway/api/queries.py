@@ -14,6 +14,7 @@ from gateway.api.errors import bad_input
 from gateway.api.executions import Execution
 from gateway.api.limits import DEFAULT_PAGE
 from gateway.api.pagination import Connection, connection, decode_cursor, encode_cursor, page_size
+from gateway.api.preload import preload_workflows
 from gateway.api.types import ExamplePath, NodeTypeInfo, ParseSource, Workflow
 from gateway.nodes import node_types
 from gateway.statuses import ExecutionStatus
@@ -93,14 +94,17 @@ class Query:
     @strawberry.field(description="Workflows in creation order")
     async def workflows(
         self,
+        info: Info,
         enabled: bool | None = None,
         first: int = DEFAULT_PAGE,
         after: str | None = None,
     ) -> Connection[Workflow]:
         size = page_size(first)
         rows = await lookups.workflows_page(enabled, _after_workflow(after), size + 1)
+        items = [Workflow.from_row(row) for row in rows]
+        await preload_workflows(info, items[:size], "edges", "node")
         return connection(
-            [Workflow.from_row(row) for row in rows],
+            items,
             size,
             lambda w: encode_cursor(f"{WORKFLOW_CURSOR}{w.id}"),
             lambda: lookups.count_workflows(enabled),

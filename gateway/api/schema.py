@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.api import limits
 from gateway.api.errors import log_unexpected
+from gateway.api.execution import LeafFastContext
 from gateway.api.mutations import Mutation
 from gateway.api.queries import Query
 
@@ -32,7 +33,10 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(introspection: bool) -> GatewaySchema:
     """The schema with its limits; introspection on or off (built once for each)."""
     return GatewaySchema(
-        query=Query, mutation=Mutation, extensions=limits.extensions(introspection)
+        query=Query,
+        mutation=Mutation,
+        extensions=limits.extensions(introspection),
+        execution_context_class=LeafFastContext,
     )
 
 

@@ -7,6 +7,7 @@ DataLoaders. Secrets are write-only: no type has a password, a hash or a `secret
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar, cast
@@ -17,7 +18,7 @@ from strawberry.scalars import JSON
 from gateway.api.context import Info
 from gateway.errors import NotFound
 from gateway.nodes import NodeType as NodeTypeClass
-from gateway.store import models
+from gateway.store.lookups import Row
 from gateway.workflows.apply import trigger_url
 from gateway.workflows.export import to_export
 
@@ -93,21 +94,28 @@ class ParseRule:
     trigger_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: models.ParseRule) -> ParseRule:
+    def from_row(cls, row: Row) -> ParseRule:
         return cls(
-            id=strawberry.ID(str(row.id)),
-            source=ParseSource(row.source),
-            key=row.key,
-            alias=row.alias,
-            var=row.var,
-            required=row.required,
-            type=row.type,
-            trigger_id=getattr(row, "trigger_id"),  # noqa: B009 - Tortoise adds the column
+            id=strawberry.ID(str(row["id"])),
+            source=ParseSource(row["source"]),
+            key=row["key"],
+            alias=row["alias"],
+            var=row["var"],
+            required=row["required"],
+            type=row["type"],
+            trigger_id=row["trigger_id"],
         )
 
     @strawberry.field
     async def trigger(self, info: Info) -> Trigger:
         return Trigger.from_row(found(await info.context.loaders.trigger.load(self.trigger_id)))
+
+
+def later(pending: Awaitable[R]) -> R:
+    """An awaitable typed as its value, for a resolver that answers with a value when it
+    has one (preloaded) and with an awaitable when it must load: graphql-core awaits what a
+    resolver returns, and a plain value skips its awaitable path (gateway/api/preload.py)."""
+    return cast(R, pending)
 
 
 def found(row: R | None) -> R:
@@ -127,19 +135,22 @@ class Trigger:
         description="signature, deduplicate, rateLimit … as configured, secrets left out"
     )
     workflow_id: strawberry.Private[int]
+    row_id: strawberry.Private[int]
+    preloaded_rules: strawberry.Private[list[ParseRule] | None] = None
 
     @classmethod
-    def from_row(cls, row: models.Trigger) -> Trigger:
-        username = row.basic_auth_username
+    def from_row(cls, row: Row) -> Trigger:
+        username = row["basic_auth_username"]
         return cls(
-            id=strawberry.ID(str(row.id)),
-            key=row.key,
+            id=strawberry.ID(str(row["id"])),
+            key=row["key"],
             basic_authentication=BasicAuthentication(
                 enabled=username is not None, username=username
             ),
-            response=TriggerResponse.from_stored(row.response),
-            options=without_secrets(row.options),
-            workflow_id=getattr(row, "workflow_id"),  # noqa: B009 - Tortoise adds the column
+            response=TriggerResponse.from_stored(row["response"]),
+            options=without_secrets(row["options"]),
+            workflow_id=row["workflow_id"],
+            row_id=row["id"],
         )
 
     @strawberry.field(description="The webhook URL: GATEWAY_PUBLIC_URL + /api/webhook:trigger/key")
@@ -147,8 +158,13 @@ class Trigger:
         return trigger_url(info.context.settings, self.key)
 
     @strawberry.field(description="Headers, then query, then body rules, each in order")
-    async def parse_rules(self, info: Info) -> list[ParseRule]:
-        rows = await info.context.loaders.rules.load(int(self.id))
+    def parse_rules(self, info: Info) -> list[ParseRule]:
+        if self.preloaded_rules is not None:
+            return self.preloaded_rules
+        return later(self._load_rules(info))
+
+    async def _load_rules(self, info: Info) -> list[ParseRule]:
+        rows = await info.context.loaders.rules.load(self.row_id)
         return [ParseRule.from_row(row) for row in rows]
 
     @strawberry.field
@@ -170,16 +186,16 @@ class Node:
     workflow_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: models.Node) -> Node:
+    def from_row(cls, row: Row) -> Node:
         return cls(
-            id=strawberry.ID(str(row.id)),
-            key=row.key,
-            type=row.type,
-            title=row.title,
-            config=row.config,
-            upstream=row.upstream,
-            branch_index=row.branch_index,
-            workflow_id=getattr(row, "workflow_id"),  # noqa: B009 - Tortoise adds the column
+            id=strawberry.ID(str(row["id"])),
+            key=row["key"],
+            type=row["type"],
+            title=row["title"],
+            config=row["config"],
+            upstream=row["upstream"],
+            branch_index=row["branch_index"],
+            workflow_id=row["workflow_id"],
         )
 
     @strawberry.field
@@ -199,30 +215,45 @@ class Workflow:
     options: JSON = strawberry.field(description="timeout (ms), keepExecutions, onWorkerLost")
     created_at: datetime
     updated_at: datetime
+    row_id: strawberry.Private[int]
+    preloaded_trigger: strawberry.Private[Trigger | None] = None
+    preloaded_nodes: strawberry.Private[list[Node] | None] = None
 
     @classmethod
-    def from_row(cls, row: models.Workflow) -> Workflow:
+    def from_row(cls, row: Row) -> Workflow:
         return cls(
-            id=strawberry.ID(str(row.id)),
-            key=row.key,
-            title=row.title,
-            description=row.description,
-            enabled=row.enabled,
-            sync=row.sync,
-            version=row.version,
-            options=row.options,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            id=strawberry.ID(str(row["id"])),
+            key=row["key"],
+            title=row["title"],
+            description=row["description"],
+            enabled=row["enabled"],
+            sync=row["sync"],
+            version=row["version"],
+            options=row["options"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            row_id=row["id"],
         )
 
     @strawberry.field
-    async def trigger(self, info: Info) -> Trigger:
-        row = await info.context.loaders.workflow_trigger.load(int(self.id))
+    def trigger(self, info: Info) -> Trigger:
+        if self.preloaded_trigger is not None:
+            return self.preloaded_trigger
+        return later(self._load_trigger(info))
+
+    async def _load_trigger(self, info: Info) -> Trigger:
+        row = await info.context.loaders.workflow_trigger.load(self.row_id)
         return Trigger.from_row(found(row))
 
     @strawberry.field(description="In document order: each node followed by its branches")
-    async def nodes(self, info: Info) -> list[Node]:
-        return [Node.from_row(row) for row in await info.context.loaders.nodes.load(int(self.id))]
+    def nodes(self, info: Info) -> list[Node]:
+        if self.preloaded_nodes is not None:
+            return self.preloaded_nodes
+        return later(self._load_nodes(info))
+
+    async def _load_nodes(self, info: Info) -> list[Node]:
+        rows = await info.context.loaders.nodes.load(self.row_id)
+        return [Node.from_row(row) for row in rows]
 
     @strawberry.field(description="The workflow as a document (gateway export), secrets left out")
     async def document(self, info: Info) -> JSON:

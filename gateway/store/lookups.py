@@ -2,8 +2,10 @@
 query for any number of ids, which is what the API's DataLoaders call), and where an
 editable item (parse rule, node) sits in its workflow's document.
 
-Rows are returned as Tortoise models with no relation fetched: reading a relation is always
-an explicit batch load, never a hidden query per row.
+Definition rows (workflows, triggers, parse rules, nodes) are returned as dicts of their
+columns (`Row`): building Tortoise models for a page of 100 workflows with their relations
+took twice as long as the queries. Executions and jobs are models. No relation is ever
+fetched: reading one is an explicit batch load, never a hidden query per row.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -28,6 +31,9 @@ from gateway.store.models import (
     fits,
 )
 
+Row = dict[str, Any]
+"""A definition row: column name → value, converted as Tortoise converts it."""
+
 
 @dataclass(frozen=True)
 class ExecutionFilter:
@@ -41,13 +47,13 @@ def _workflows(enabled: bool | None) -> QuerySet[Workflow]:
     return Workflow.all() if enabled is None else Workflow.filter(enabled=enabled)
 
 
-async def workflows_page(enabled: bool | None, after_id: int | None, limit: int) -> list[Workflow]:
+async def workflows_page(enabled: bool | None, after_id: int | None, limit: int) -> list[Row]:
     """Workflows in creation order (id), after `after_id`."""
     query = _workflows(enabled)
     if after_id is not None:
         query = query.filter(id__gt=after_id)
     async with translated("list workflows"):
-        return await query.order_by("id").limit(limit)
+        return await query.order_by("id").limit(limit).values()
 
 
 async def count_workflows(enabled: bool | None) -> int:
@@ -55,38 +61,41 @@ async def count_workflows(enabled: bool | None) -> int:
         return await _workflows(enabled).count()
 
 
-async def workflows_by_id(ids: Iterable[int]) -> list[Workflow]:
+async def workflows_by_id(ids: Iterable[int]) -> list[Row]:
     async with translated("load workflows"):
-        return await Workflow.filter(id__in=list(ids))
+        return await Workflow.filter(id__in=list(ids)).values()
 
 
-async def workflow_by_key(key: str) -> Workflow | None:
+async def workflow_by_key(key: str) -> Row | None:
     if not fits(Workflow, "key", key):
         return None
     async with translated("load workflow"):
-        return await Workflow.get_or_none(key=key)
+        rows = await Workflow.filter(key=key).limit(1).values()
+    return rows[0] if rows else None
 
 
-async def triggers_by_workflow(workflow_ids: Iterable[int]) -> list[Trigger]:
+async def triggers_by_workflow(workflow_ids: Iterable[int]) -> list[Row]:
     async with translated("load triggers"):
-        return await Trigger.filter(workflow_id__in=list(workflow_ids))
+        return await Trigger.filter(workflow_id__in=list(workflow_ids)).values()
 
 
-async def triggers_by_id(ids: Iterable[int]) -> list[Trigger]:
+async def triggers_by_id(ids: Iterable[int]) -> list[Row]:
     async with translated("load triggers"):
-        return await Trigger.filter(id__in=list(ids))
+        return await Trigger.filter(id__in=list(ids)).values()
 
 
-async def rules_by_trigger(trigger_ids: Iterable[int]) -> list[ParseRule]:
+async def rules_by_trigger(trigger_ids: Iterable[int]) -> list[Row]:
     """Parse rules of the triggers, each trigger's in document order."""
+    query = ParseRule.filter(trigger_id__in=list(trigger_ids)).order_by("position")
     async with translated("load parse rules"):
-        return await ParseRule.filter(trigger_id__in=list(trigger_ids)).order_by("position")
+        return await query.values()
 
 
-async def nodes_by_workflow(workflow_ids: Iterable[int]) -> list[Node]:
+async def nodes_by_workflow(workflow_ids: Iterable[int]) -> list[Row]:
     """Nodes of the workflows, each workflow's in document order."""
+    query = Node.filter(workflow_id__in=list(workflow_ids)).order_by("position")
     async with translated("load nodes"):
-        return await Node.filter(workflow_id__in=list(workflow_ids)).order_by("position")
+        return await query.values()
 
 
 async def parse_rule(rule_id: int) -> ParseRule | None:
@@ -130,22 +139,24 @@ async def rule_location(rule_id: int) -> tuple[int, str, int] | None:
     return workflow_id, rule.source, [int(str(i)) for i in siblings].index(rule.id)
 
 
-async def rule_at(workflow_id: int, source: str, index: int) -> ParseRule | None:
+async def rule_at(workflow_id: int, source: str, index: int) -> Row | None:
     async with translated("load parse rule"):
         rules = (
             await ParseRule.filter(trigger__workflow_id=workflow_id, source=source)
             .order_by("position")
             .offset(index)
             .limit(1)
+            .values()
         )
     return rules[0] if rules else None
 
 
-async def node_by_key(workflow_id: int, key: str) -> Node | None:
+async def node_by_key(workflow_id: int, key: str) -> Row | None:
     if not fits(Node, "key", key):
         return None
     async with translated("load node"):
-        return await Node.get_or_none(workflow_id=workflow_id, key=key)
+        rows = await Node.filter(workflow_id=workflow_id, key=key).limit(1).values()
+    return rows[0] if rows else None
 
 
 def _executions(where: ExecutionFilter) -> QuerySet[Execution]:

@@ -1,0 +1,93 @@
+"""The plain-field shortcut through graphql-core (gateway/api/execution.py) answers exactly
+what graphql-core answers: same data, same errors at the same paths."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gateway.api.execution import LeafFastContext, plain_leaf
+from gateway.api.schema import build_schema
+
+
+@strawberry.enum
+class Color(Enum):
+    RED = "red"
+
+
+@strawberry.type
+class Item:
+    name: str
+    maybe: str | None
+    count: int
+    color: Color
+    data: JSON
+    when: datetime
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+
+GOOD = {
+    "name": "a",
+    "maybe": None,
+    "count": 3,
+    "color": Color.RED,
+    "data": {"k": [1, None, "x"]},
+    "when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+}
+BROKEN: list[dict[str, Any]] = [
+    {"name": None},  # null for a non-null field
+    {"count": "three"},  # a value the type refuses
+    {"count": 2**40},  # beyond GraphQL's Int
+    {"color": "blue"},  # not a value of the enum
+    {"maybe": 5},  # coerced, as graphql-core does
+    {"name": ValueError("kept as an attribute")},
+]
+
+
+def items() -> list[Item]:
+    return [Item(**GOOD), *(Item(**{**GOOD, **change}) for change in BROKEN)]  # type: ignore[arg-type]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field  # nullable items: an error nulls out its item only
+    def items(self) -> list[Item | None]:
+        return list(items())
+
+    @strawberry.field
+    def first(self) -> Item | None:
+        return items()[1]
+
+
+QUERY = "{ items { name maybe count color data when shout } first { name count } }"
+
+
+def test_the_shortcut_answers_exactly_as_graphql_core_does() -> None:
+    usual = strawberry.Schema(query=Query).execute_sync(QUERY)
+    fast = strawberry.Schema(query=Query, execution_context_class=LeafFastContext)
+    result = fast.execute_sync(QUERY)
+    assert result.data == usual.data
+    assert result.data is not None and result.data["items"][0]["data"] == GOOD["data"]
+    assert result.data["items"][5]["maybe"] == "5"  # an Int for a String: coerced as usual
+    assert [e.formatted for e in result.errors or []] == [e.formatted for e in usual.errors or []]
+    assert len(usual.errors or []) == 6  # name twice (items, first), count twice, color, name
+
+
+def test_only_plain_attribute_fields_take_the_shortcut() -> None:
+    schema = build_schema(introspection=False)._schema
+    workflow = schema.type_map["Workflow"].fields  # type: ignore[attr-defined]
+    assert plain_leaf(workflow["key"]) is not None
+    assert plain_leaf(workflow["createdAt"]) is not None
+    # resolvers, objects and lists take graphql-core's usual way
+    assert plain_leaf(workflow["trigger"]) is None
+    assert plain_leaf(workflow["nodes"]) is None
+    trigger = schema.type_map["Trigger"].fields  # type: ignore[attr-defined]
+    assert plain_leaf(trigger["url"]) is None
+    assert plain_leaf(trigger["basicAuthentication"]) is None
