@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 
@@ -9,16 +10,18 @@ from tortoise import connections
 from tortoise.exceptions import OperationalError
 
 from gateway.engine.processor import JobRecord, utcnow
-from gateway.errors import StoreUnavailable
+from gateway.errors import Conflict, StoreUnavailable
 from gateway.settings import Settings
 from gateway.statuses import ExecutionStatus, JobStatus
+from gateway.store import sqlite_trip
 from gateway.store.db import database_url, model_changes
 from gateway.store.errors import translated
-from gateway.store.executions import ClaimBatch, ExecutionWriter
+from gateway.store.executions import ClaimBatch, ExecutionWriter, NewExecution
 from gateway.store.finishes import FinishExecution
 from gateway.store.ids import new_id
 from gateway.store.models import Execution, Job
 from gateway.store.rows import sqlite_chunks
+from tests.api import Statements
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
 
@@ -130,6 +133,44 @@ async def test_finishes_in_one_batch_apply_only_to_executions_still_claimed(
     assert [rows[i].status for i in ids] == ["RESOLVED", "CANCELED", "RESOLVED"]
     assert rows[ids[0]].finished_at is not None and rows[ids[0]].lease_until is None
     assert sorted(str(j) for j in jobs) == sorted([ids[0], ids[2]])
+
+
+@pytest.mark.sqlite_only
+async def test_a_common_commit_is_one_trip_and_all_or_nothing(
+    settings_factory: SettingsFactory, statements: Statements
+) -> None:
+    # New executions, claims and plain finishes are written in one call to SQLite's thread
+    # (no statement goes through Tortoise). A batch that fails is rolled back whole: its
+    # operations are then retried one by one, so only the bad one fails.
+    async with running_gateway(settings_factory(executor_concurrency=0)) as gateway:
+        await gateway.apply(QUEUED_ONLY)
+        first = await Execution.get(id=(await gateway.post("queued")).headers["x-execution-id"])
+        writer = gateway.runtime.writer
+        same_id = new_id()
+
+        def new(execution_id: uuid.UUID) -> NewExecution:
+            return NewExecution(
+                execution_id,
+                first.workflow_id,
+                first.version_id,
+                ExecutionStatus.QUEUED,
+                {"n": 1},
+                b"{}",
+                utcnow(),
+            )
+
+        assert sqlite_trip.available()
+        statements.sql.clear()
+        outcomes = await asyncio.gather(
+            writer.write_soon(new(same_id)),
+            writer.write_soon(new(new_id())),
+            writer.write_soon(new(same_id)),
+            return_exceptions=True,
+        )
+        written = [o for o in outcomes if not isinstance(o, BaseException)]
+        assert len(written) == 2 and isinstance(outcomes[2], Conflict)
+        assert await Execution.filter(status=ExecutionStatus.QUEUED).count() == 3
+        assert not [sql for sql in statements.sql if sql.lstrip().startswith("INSERT")]
 
 
 @pytest.mark.parametrize(

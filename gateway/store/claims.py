@@ -9,7 +9,7 @@ Parked executions (`resume_at` in the future) are QUEUED but not claimable until
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,21 +69,22 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-async def claim_batch(
-    conn: BaseDBAsyncClient, ids: Sequence[uuid.UUID], lease: float | None
-) -> list[Claimed]:
-    """QUEUED (and due) → STARTED for every id that is still ours to run, in one statement
-    inside the caller's transaction; the claimed executions, ready to run."""
-    if not ids:
-        return []
+def claim_statement(
+    dialect: str, ids: Sequence[uuid.UUID], lease: float | None
+) -> tuple[str, list[Any]]:
+    """The statement that claims `ids` (QUEUED and due → STARTED) and returns them."""
     now = utcnow()
     lease_until = now + timedelta(seconds=lease) if lease else None
     values: list[Any] = [STARTED.value, now, lease_until, QUEUED.value, now]
-    if conn.capabilities.dialect == "sqlite":
+    if dialect == "sqlite":
         values += [str(i) for i in ids]
     else:
         values.append(list(ids))
-    rows = await conn.execute_query_dict(_claim_sql(conn.capabilities.dialect, len(ids)), values)
+    return _claim_sql(dialect, len(ids)), values
+
+
+def claimed_rows(rows: Iterable[Mapping[str, Any]]) -> list[Claimed]:
+    """The executions a claim statement returned, ready to run."""
     return [
         Claimed(
             uuid.UUID(str(row["id"])),
@@ -96,6 +97,17 @@ async def claim_batch(
         )
         for row in rows
     ]
+
+
+async def claim_batch(
+    conn: BaseDBAsyncClient, ids: Sequence[uuid.UUID], lease: float | None
+) -> list[Claimed]:
+    """QUEUED (and due) → STARTED for every id that is still ours to run, in one statement
+    inside the caller's transaction; the claimed executions, ready to run."""
+    if not ids:
+        return []
+    sql, values = claim_statement(conn.capabilities.dialect, ids, lease)
+    return claimed_rows(await conn.execute_query_dict(sql, values))
 
 
 async def claim(execution_id: uuid.UUID, lease: float | None = None) -> Claimed | None:

@@ -53,7 +53,7 @@ async def translated(action: str) -> AsyncIterator[None]:
     """Run a block of database calls; driver errors come out as gateway errors."""
     try:
         yield
-    except IntegrityError as exc:
+    except (IntegrityError, sqlite3.IntegrityError) as exc:  # the latter: sqlite_trip.py
         raise Conflict(f"{action}: {exc}") from exc
     except Exception as exc:
         if _service_failure(exc):

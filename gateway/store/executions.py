@@ -23,10 +23,19 @@ from tortoise.transactions import in_transaction
 from gateway.engine.processor import JobRecord
 from gateway.errors import GatewayError
 from gateway.statuses import ExecutionStatus
-from gateway.store.claims import claim_batch
+from gateway.store import sqlite_trip
+from gateway.store.claims import Claimed, claim_batch, claim_statement, claimed_rows
 from gateway.store.dedup import DedupClaim, insert_claims, settle_key
 from gateway.store.errors import translated
-from gateway.store.finishes import FinishExecution, finish_one, finish_plain, plain
+from gateway.store.finishes import (
+    SQLITE_BATCH_UPDATE,
+    FinishExecution,
+    finish_one,
+    finish_plain,
+    plain,
+    plain_jobs,
+    plain_statements,
+)
 from gateway.store.models import Execution, Job, Workflow
 from gateway.store.rows import (
     EXECUTION_COLUMNS,
@@ -34,8 +43,10 @@ from gateway.store.rows import (
     insert,
     job_values,
     sqlite_chunks,
+    sqlite_inserts,
     to_json,
 )
+from gateway.store.sqlite_trip import Trip
 
 log = logging.getLogger("gateway.store")
 
@@ -142,22 +153,79 @@ async def _commit(ops: Sequence[Operation]) -> list[Any]:
 async def _claim_all(ops: Sequence[Operation], results: list[Any], conn: Any) -> None:
     """Every ClaimBatch of the commit in one statement per lease (each runner claims one
     execution: one round trip for all of them, not one each); each op gets its own."""
-    batches = [(index, op) for index, op in enumerate(ops) if isinstance(op, ClaimBatch)]
-    for lease in {op.lease for _, op in batches}:
-        same = [(index, op) for index, op in batches if op.lease == lease]
-        ids = list(dict.fromkeys(i for _, op in same for i in op.ids))
-        claimed: dict[uuid.UUID, Any] = {}
-        if conn.capabilities.dialect == "sqlite":
-            chunks = list(sqlite_chunks(ids, 1))
-        else:  # one array parameter
-            chunks = [
-                ids[start : start + _CLAIM_CHUNK] for start in range(0, len(ids), _CLAIM_CHUNK)
-            ]
-        for chunk in chunks:
+    dialect = conn.capabilities.dialect
+    for lease, ids, same in _claim_groups(ops):
+        claimed: dict[uuid.UUID, Claimed] = {}
+        for chunk in _claim_chunks(dialect, ids):
             for row in await claim_batch(conn, chunk, lease):
                 claimed[row.id] = row
-        for index, op in same:
-            results[index] = [claimed.pop(i) for i in op.ids if i in claimed]
+        _hand_out(claimed, same, results)
+
+
+ClaimGroup = tuple[float | None, list[uuid.UUID], list[tuple[int, ClaimBatch]]]
+
+
+def _claim_groups(ops: Sequence[Operation]) -> list[ClaimGroup]:
+    """(lease, ids, the ops asking) for each lease the commit's claims use."""
+    batches = [(index, op) for index, op in enumerate(ops) if isinstance(op, ClaimBatch)]
+    groups = []
+    for lease in {op.lease for _, op in batches}:
+        same = [(index, op) for index, op in batches if op.lease == lease]
+        groups.append((lease, list(dict.fromkeys(i for _, op in same for i in op.ids)), same))
+    return groups
+
+
+def _claim_chunks(dialect: str, ids: list[uuid.UUID]) -> list[Sequence[uuid.UUID]]:
+    if dialect == "sqlite":
+        return list(sqlite_chunks(ids, 1))
+    return [ids[start : start + _CLAIM_CHUNK] for start in range(0, len(ids), _CLAIM_CHUNK)]
+
+
+def _hand_out(
+    claimed: dict[uuid.UUID, Claimed], same: list[tuple[int, ClaimBatch]], results: list[Any]
+) -> None:
+    for index, op in same:
+        results[index] = [claimed.pop(i) for i in op.ids if i in claimed]
+
+
+def _one_trip(ops: Sequence[Operation]) -> bool:
+    """Whether the commit is the common kind `sqlite_trip` runs: new executions without
+    de-duplication keys, claims, and plain finishes."""
+    return SQLITE_BATCH_UPDATE and all(
+        isinstance(op, ClaimBatch)
+        or (isinstance(op, NewExecution) and op.dedup is None)
+        or (isinstance(op, FinishExecution) and plain(op))
+        for op in ops
+    )
+
+
+async def _commit_in_one_trip(ops: Sequence[Operation]) -> list[Any]:
+    inserts = [op for op in ops if isinstance(op, NewExecution)]
+    finishes = [op for op in ops if isinstance(op, FinishExecution)]
+    jobs = [row for new in inserts for row in job_values(new.id, new.jobs)]
+    groups = _claim_groups(ops)
+    claims = [
+        (group, claim_statement("sqlite", chunk, group[0]))
+        for group in groups
+        for chunk in _claim_chunks("sqlite", group[1])
+    ]
+    new_rows = [_execution_values(op) for op in inserts]
+    trip = Trip(
+        writes=sqlite_inserts("executions", EXECUTION_COLUMNS, new_rows)
+        + sqlite_inserts("jobs", JOB_COLUMNS, jobs),
+        claims=[statement for _, statement in claims],
+        finishes=plain_statements("sqlite", finishes),
+        after=lambda finished: sqlite_inserts("jobs", JOB_COLUMNS, plain_jobs(finishes, finished)),
+    )
+    async with translated("write executions"):
+        done = await sqlite_trip.commit(trip)
+    results: list[Any] = [None] * len(ops)
+    by_group: dict[int, dict[uuid.UUID, Claimed]] = {id(group): {} for group in groups}
+    for (group, _), rows in zip(claims, done.claimed, strict=True):
+        by_group[id(group)].update((c.id, c) for c in claimed_rows(rows))
+    for group in groups:
+        _hand_out(by_group[id(group)], group[2], results)
+    return results
 
 
 _CLAIM_CHUNK = 5000
@@ -257,7 +325,10 @@ async def _isolated(ops: list[Operation]) -> list[Any]:
     """Commit in a task of its own. When a connection dies mid-transaction, Tortoise can
     leave its transaction in the task's context (returning the broken connection to the
     pool raises before the context is reset); in a child task that leak dies with the
-    task instead of poisoning every later commit of the long-lived flusher."""
+    task instead of poisoning every later commit of the long-lived flusher. A commit in
+    one SQLite trip opens no Tortoise transaction and needs no task."""
+    if _one_trip(ops) and sqlite_trip.available():
+        return await _commit_in_one_trip(ops)
     return await asyncio.create_task(_commit(ops))
 
 

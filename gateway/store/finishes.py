@@ -87,7 +87,7 @@ _PLAIN_POSTGRES = (
     'WHERE e."id" = v.id AND e."status" = $7 AND e."attempts" = v.attempt RETURNING e."id"'
 )
 # UPDATE ... FROM needs SQLite 3.33 and RETURNING 3.35; older ones update row by row.
-_SQLITE_BATCH_UPDATE = sqlite3.sqlite_version_info >= (3, 35)
+SQLITE_BATCH_UPDATE = sqlite3.sqlite_version_info >= (3, 35)
 
 
 def _plain_sqlite(count: int) -> str:
@@ -109,35 +109,50 @@ async def finish_plain(finishes: list[FinishExecution], conn: BaseDBAsyncClient)
     dialect = conn.capabilities.dialect
     if not finishes:
         return []
-    if dialect == "sqlite" and not _SQLITE_BATCH_UPDATE:
+    if dialect == "sqlite" and not SQLITE_BATCH_UPDATE:
         jobs: list[list[Any]] = []
         for fin in finishes:
             jobs += await finish_one(fin, conn)
         return jobs
-    started = ExecutionStatus.STARTED.value
     updated: set[str] = set()
+    for sql, values in plain_statements(dialect, finishes):
+        rows = await conn.execute_query_dict(sql, values)
+        updated.update(str(row["id"]) for row in rows)
+    return plain_jobs(finishes, updated)
+
+
+def plain_statements(dialect: str, finishes: list[FinishExecution]) -> list[tuple[str, list[Any]]]:
+    """The statements of `finish_plain`; each returns the ids it finished."""
+    started = ExecutionStatus.STARTED.value
     if dialect == "sqlite":
-        chunks = list(sqlite_chunks(finishes, 7))
-    else:  # one array per column
-        chunks = [finishes[i : i + _FINISH_CHUNK] for i in range(0, len(finishes), _FINISH_CHUNK)]
-    for chunk in chunks:
-        if dialect == "sqlite":
+        statements = []
+        for chunk in sqlite_chunks(finishes, 7):
             values: list[Any] = []
             for fin in chunk:
                 values += [str(fin.id), fin.status.value, fin.finished_at, fin.error]
                 values += [fin.reason, fin.attempt]
-            rows = await conn.execute_query_dict(_plain_sqlite(len(chunk)), [*values, started])
-        else:
-            columns: list[list[Any]] = [
+            statements.append((_plain_sqlite(len(chunk)), [*values, started]))
+        return statements
+    chunks = [finishes[i : i + _FINISH_CHUNK] for i in range(0, len(finishes), _FINISH_CHUNK)]
+    return [
+        (
+            _PLAIN_POSTGRES,
+            [
                 [fin.id for fin in chunk],
                 [fin.status.value for fin in chunk],
                 [fin.finished_at for fin in chunk],
                 [fin.error for fin in chunk],
                 [fin.reason for fin in chunk],
                 [fin.attempt for fin in chunk],
-            ]
-            rows = await conn.execute_query_dict(_PLAIN_POSTGRES, [*columns, started])
-        updated.update(str(row["id"]) for row in rows)
+                started,
+            ],
+        )
+        for chunk in chunks
+    ]
+
+
+def plain_jobs(finishes: list[FinishExecution], updated: set[str]) -> list[list[Any]]:
+    """The job rows of the finishes that applied (their ids in `updated`)."""
     jobs = []
     for fin in finishes:
         if str(fin.id) in updated:

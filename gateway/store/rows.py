@@ -109,6 +109,16 @@ async def insert(
     if dialect != "sqlite":
         await conn.execute_many(insert_sql(table, columns, dialect), rows)
         return
-    for chunk in sqlite_chunks(rows, len(columns)):
-        values = [value for row in chunk for value in row]
-        await conn.execute_query(insert_sql(table, columns, dialect, len(chunk)), values)
+    for sql, values in sqlite_inserts(table, columns, rows):
+        await conn.execute_query(sql, values)
+
+
+Statement = tuple[str, list[Any]]
+
+
+def sqlite_inserts(table: str, columns: Sequence[str], rows: list[list[Any]]) -> list[Statement]:
+    """`rows` as multi-row SQLite INSERT statements (see `insert`)."""
+    return [
+        (insert_sql(table, columns, "sqlite", len(chunk)), [v for row in chunk for v in row])
+        for chunk in sqlite_chunks(rows, len(columns))
+    ]
