@@ -173,6 +173,28 @@ async def test_a_common_commit_is_one_trip_and_all_or_nothing(
         assert not [sql for sql in statements.sql if sql.lstrip().startswith("INSERT")]
 
 
+async def test_a_claim_takes_what_its_claimer_knows_and_reads_the_rest(
+    settings_factory: SettingsFactory,
+) -> None:
+    # The embedded executor keeps the context and raw body of the calls it accepted: their
+    # claim does not read them back. Executions it did not accept are read in full.
+    async with running_gateway(settings_factory(executor_concurrency=0)) as gateway:
+        await gateway.apply(QUEUED_ONLY)
+        ids = [
+            uuid.UUID((await gateway.post("queued", json={"n": n})).headers["x-execution-id"])
+            for n in range(3)
+        ]
+        mine = ({"body": {"n": 0}, "kept": True}, b"kept in memory")
+        claimed = await gateway.runtime.writer.write(
+            ClaimBatch(ids, lease=30, known={ids[0]: mine})
+        )
+    by_id = {c.id: c for c in claimed}
+    assert set(by_id) == set(ids) and all(c.attempts == 1 for c in claimed)
+    assert (by_id[ids[0]].context, by_id[ids[0]].raw_body) == mine
+    assert [by_id[i].context["body"] for i in ids[1:]] == [{"n": 1}, {"n": 2}]
+    assert [by_id[i].raw_body for i in ids[1:]] == [b'{"n":1}', b'{"n":2}']
+
+
 @pytest.mark.parametrize(
     ("count", "params_each", "sizes"),
     [

@@ -15,6 +15,7 @@ from datetime import datetime
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.exceptions import RedisError
 
+from gateway.executors.base import Accepted
 from gateway.settings import Settings
 
 log = logging.getLogger("gateway.executor")
@@ -64,8 +65,9 @@ class ArqExecutor:
             # Accepting does not need Redis: executions are committed first and swept later.
             log.warning("Redis unavailable at start-up, deliveries will be swept later: %s", exc)
 
-    def submit(self, execution_id: uuid.UUID) -> None:
-        """Deliver in the background: the caller's answer never waits for Redis."""
+    def submit(self, execution_id: uuid.UUID, accepted: Accepted | None = None) -> None:
+        """Deliver in the background: the caller's answer never waits for Redis (a worker
+        reads the execution from the database: `accepted` is not needed)."""
         task = asyncio.create_task(self._deliver(execution_id))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+Accepted = tuple[dict[str, Any], bytes]
 
 
 class Executor(Protocol):
@@ -12,8 +14,9 @@ class Executor(Protocol):
 
     async def stop(self) -> None: ...
 
-    def submit(self, execution_id: uuid.UUID) -> None:
-        """Hand over a committed QUEUED execution; never blocks the caller's answer."""
+    def submit(self, execution_id: uuid.UUID, accepted: Accepted | None = None) -> None:
+        """Hand over a committed QUEUED execution; never blocks the caller's answer.
+        `accepted`: its context and raw body, when this process has them at hand."""
 
     def schedule(self, execution_id: uuid.UUID, at: datetime) -> None:
         """Hand over a parked execution to run once `at` has come."""

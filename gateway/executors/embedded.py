@@ -1,14 +1,16 @@
 """The embedded executor: an in-process pool that drains queued executions.
 
 The default when no Redis is configured: one server process, no other service. The
-database is the queue's source of truth; the in-memory queue only carries ids. A claimer
-takes every id waiting at that moment and claims them in one statement that rides the
-writer's group commit (so claiming costs no commit of its own), then hands the claimed
-executions to `concurrency` runner tasks through a small bounded queue. On start it
-recovers executions a dead process left STARTED, picks up everything QUEUED and schedules
-the parked ones; a sweep every `sweep_interval` seconds picks up anything queued that this
-process did not hear about. On stop, running executions get `grace` seconds to finish;
-claimed-but-not-started ones go back to QUEUED, and queued ones stay for the next start.
+database is the queue's source of truth; the in-memory queue only carries ids (and, up to
+`KEEP_ACCEPTED` of them, the context and raw body of calls this process accepted, so their
+claim does not read those back). A claimer takes every id waiting at that moment and
+claims them in one statement that rides the writer's group commit (so claiming costs no
+commit of its own), then hands the claimed executions to `concurrency` runner tasks
+through a small bounded queue. On start it recovers executions a dead process left
+STARTED, picks up everything QUEUED and schedules the parked ones; a sweep every
+`sweep_interval` seconds picks up anything queued that this process did not hear about. On
+stop, running executions get `grace` seconds to finish; claimed-but-not-started ones go
+back to QUEUED, and queued ones stay for the next start.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from datetime import datetime
 
 from gateway.engine.processor import utcnow
 from gateway.errors import GatewayError
+from gateway.executors.base import Accepted
 from gateway.executors.runner import Runner
 from gateway.store import claims
-from gateway.store.claims import Claimed
+from gateway.store.claims import Claimed, Known
 from gateway.store.executions import ClaimBatch
 
 log = logging.getLogger("gateway.executor")
 CLAIM_BATCH = 64
+KEEP_ACCEPTED = 1000  # executions waiting to be claimed whose context is kept in memory
 
 
 class EmbeddedExecutor:
@@ -41,6 +45,7 @@ class EmbeddedExecutor:
         self._queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
         self._ready: asyncio.Queue[Claimed] = asyncio.Queue(maxsize=max(1, concurrency))
         self._known: set[uuid.UUID] = set()
+        self._accepted: Known = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[asyncio.Task[None]] = set()
         self._closing = False
@@ -60,9 +65,11 @@ class EmbeddedExecutor:
         ]
         self._tasks.append(asyncio.create_task(self._sweep_forever(), name="executor-sweep"))
 
-    def submit(self, execution_id: uuid.UUID) -> None:
+    def submit(self, execution_id: uuid.UUID, accepted: Accepted | None = None) -> None:
         if self.concurrency and not self._closing and execution_id not in self._known:
             self._known.add(execution_id)
+            if accepted is not None and len(self._accepted) < KEEP_ACCEPTED:
+                self._accepted[execution_id] = accepted
             self._queue.put_nowait(execution_id)
 
     def schedule(self, execution_id: uuid.UUID, at: datetime) -> None:
@@ -90,6 +97,7 @@ class EmbeddedExecutor:
 
     def _done(self, execution_id: uuid.UUID) -> None:
         self._known.discard(execution_id)
+        self._accepted.pop(execution_id, None)
         self._queue.task_done()
 
     async def _claim_forever(self) -> None:
@@ -97,8 +105,10 @@ class EmbeddedExecutor:
             ids = [await self._queue.get()]
             while len(ids) < CLAIM_BATCH and not self._queue.empty():
                 ids.append(self._queue.get_nowait())
+            known = {i: self._accepted.pop(i) for i in ids if i in self._accepted}
             try:
-                claimed = await self.runner.writer.write(ClaimBatch(ids, self.runner.lease))
+                claim = ClaimBatch(ids, self.runner.lease, known or None)
+                claimed = await self.runner.writer.write(claim)
             except GatewayError as exc:  # they stay QUEUED: the sweep brings them back
                 log.warning("claiming %d executions failed: %s", len(ids), exc)
                 claimed = []

@@ -44,25 +44,34 @@ def _due(now: datetime) -> Q:
     return Q(resume_at__isnull=True) | Q(resume_at__lte=now)
 
 
+_RETURNING = ("id", "workflow_id", "version_id", "attempts", "state")
 _CLAIM = (
     'UPDATE "executions" SET "status" = {status}, "started_at" = {now}, "lease_until" = {lease}, '
     '"resume_at" = NULL, "attempts" = "attempts" + 1 '
     'WHERE "status" = {queued} AND ("resume_at" IS NULL OR "resume_at" <= {due}) '
-    'AND "id" {ids} '
-    'RETURNING "id", "workflow_id", "version_id", "context", "raw_body", "attempts", "state"'
+    'AND "id" {ids} RETURNING {returning}'
 )
+_POSTGRES_MARKS = {"status": "$1", "now": "$2", "lease": "$3", "queued": "$4", "due": "$5"}
 # PostgreSQL takes the ids as one array: one statement text for any count, prepared once
 # (asyncpg prepares every new text, a round trip of its own).
-_CLAIM_POSTGRES = _CLAIM.format(
-    status="$1", now="$2", lease="$3", queued="$4", due="$5", ids="= ANY($6::uuid[])"
-)
+_POSTGRES_IDS = "= ANY($6::uuid[])"
+
+Known = dict[uuid.UUID, tuple[dict[str, Any], bytes]]
+"""Context and raw body of executions this process accepted, by id: a claim of those does
+not read them back from the database."""
 
 
-def _claim_sql(dialect: str, count: int) -> str:
+def _returning(lean: bool) -> str:
+    columns = _RETURNING if lean else (*_RETURNING, "context", "raw_body")
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def _claim_sql(dialect: str, count: int, lean: bool = False) -> str:
     if dialect != "sqlite":
-        return _CLAIM_POSTGRES
+        return _CLAIM.format(**_POSTGRES_MARKS, ids=_POSTGRES_IDS, returning=_returning(lean))
     ids = "IN (" + ", ".join(["?"] * count) + ")"
-    return _CLAIM.format(status="?", now="?", lease="?", queued="?", due="?", ids=ids)
+    marks = dict.fromkeys(_POSTGRES_MARKS, "?")
+    return _CLAIM.format(**marks, ids=ids, returning=_returning(lean))
 
 
 def _json(value: Any) -> Any:
@@ -70,9 +79,10 @@ def _json(value: Any) -> Any:
 
 
 def claim_statement(
-    dialect: str, ids: Sequence[uuid.UUID], lease: float | None
+    dialect: str, ids: Sequence[uuid.UUID], lease: float | None, lean: bool = False
 ) -> tuple[str, list[Any]]:
-    """The statement that claims `ids` (QUEUED and due → STARTED) and returns them."""
+    """The statement that claims `ids` (QUEUED and due → STARTED) and returns them;
+    `lean`: without their context and raw body (the caller has them: `Known`)."""
     now = utcnow()
     lease_until = now + timedelta(seconds=lease) if lease else None
     values: list[Any] = [STARTED.value, now, lease_until, QUEUED.value, now]
@@ -80,23 +90,31 @@ def claim_statement(
         values += [str(i) for i in ids]
     else:
         values.append(list(ids))
-    return _claim_sql(dialect, len(ids)), values
+    return _claim_sql(dialect, len(ids), lean), values
 
 
-def claimed_rows(rows: Iterable[Mapping[str, Any]]) -> list[Claimed]:
-    """The executions a claim statement returned, ready to run."""
-    return [
-        Claimed(
-            uuid.UUID(str(row["id"])),
-            int(row["workflow_id"]),
-            int(row["version_id"]),
-            _json(row["context"]),
-            bytes(row["raw_body"]),
-            int(row["attempts"]),
-            _json(row["state"]),
+def claimed_rows(rows: Iterable[Mapping[str, Any]], known: Known | None = None) -> list[Claimed]:
+    """The executions a claim statement returned, ready to run; a lean statement's rows
+    take their context and raw body from `known`."""
+    claimed = []
+    for row in rows:
+        execution_id = uuid.UUID(str(row["id"]))
+        if known is not None and execution_id in known:
+            context, raw = known[execution_id]
+        else:
+            context, raw = _json(row["context"]), bytes(row["raw_body"])
+        claimed.append(
+            Claimed(
+                execution_id,
+                int(row["workflow_id"]),
+                int(row["version_id"]),
+                context,
+                raw,
+                int(row["attempts"]),
+                _json(row["state"]),
+            )
         )
-        for row in rows
-    ]
+    return claimed
 
 
 async def claim_batch(

@@ -24,7 +24,7 @@ from gateway.engine.processor import JobRecord
 from gateway.errors import GatewayError
 from gateway.statuses import ExecutionStatus
 from gateway.store import sqlite_trip
-from gateway.store.claims import Claimed, claim_batch, claim_statement, claimed_rows
+from gateway.store.claims import Claimed, Known, claim_statement, claimed_rows
 from gateway.store.dedup import DedupClaim, insert_claims, settle_key
 from gateway.store.errors import translated
 from gateway.store.finishes import (
@@ -40,6 +40,7 @@ from gateway.store.models import Execution, Job, Workflow
 from gateway.store.rows import (
     EXECUTION_COLUMNS,
     JOB_COLUMNS,
+    Statement,
     insert,
     job_values,
     sqlite_chunks,
@@ -87,6 +88,8 @@ class ClaimBatch:
 
     ids: list[uuid.UUID]
     lease: float | None = None
+    known: Known | None = None
+    """Context and raw body of some of them, as accepted: not read back."""
 
 
 @dataclass
@@ -153,39 +156,42 @@ async def _commit(ops: Sequence[Operation]) -> list[Any]:
 async def _claim_all(ops: Sequence[Operation], results: list[Any], conn: Any) -> None:
     """Every ClaimBatch of the commit in one statement per lease (each runner claims one
     execution: one round trip for all of them, not one each); each op gets its own."""
-    dialect = conn.capabilities.dialect
-    for lease, ids, same in _claim_groups(ops):
-        claimed: dict[uuid.UUID, Claimed] = {}
-        for chunk in _claim_chunks(dialect, ids):
-            for row in await claim_batch(conn, chunk, lease):
-                claimed[row.id] = row
-        _hand_out(claimed, same, results)
+    statements, known = _claim_statements(conn.capabilities.dialect, ops)
+    claimed: dict[uuid.UUID, Claimed] = {}
+    for sql, values in statements:
+        rows = await conn.execute_query_dict(sql, values)
+        claimed.update((c.id, c) for c in claimed_rows(rows, known))
+    _hand_out(ops, claimed, results)
 
 
-ClaimGroup = tuple[float | None, list[uuid.UUID], list[tuple[int, ClaimBatch]]]
+def _claim_statements(dialect: str, ops: Sequence[Operation]) -> tuple[list[Statement], Known]:
+    """The claim statements of a commit (per lease: one for the executions whose context
+    the claimers know, one for the rest), and what they know."""
+    batches = [op for op in ops if isinstance(op, ClaimBatch)]
+    known: Known = {}
+    for op in batches:
+        known.update(op.known or {})
+    statements = []
+    for lease in dict.fromkeys(op.lease for op in batches):
+        ids = list(dict.fromkeys(i for op in batches if op.lease == lease for i in op.ids))
+        for lean in (True, False):
+            part = [i for i in ids if (i in known) == lean]
+            statements += [claim_statement(dialect, c, lease, lean) for c in _chunks(dialect, part)]
+    return statements, known
 
 
-def _claim_groups(ops: Sequence[Operation]) -> list[ClaimGroup]:
-    """(lease, ids, the ops asking) for each lease the commit's claims use."""
-    batches = [(index, op) for index, op in enumerate(ops) if isinstance(op, ClaimBatch)]
-    groups = []
-    for lease in {op.lease for _, op in batches}:
-        same = [(index, op) for index, op in batches if op.lease == lease]
-        groups.append((lease, list(dict.fromkeys(i for _, op in same for i in op.ids)), same))
-    return groups
-
-
-def _claim_chunks(dialect: str, ids: list[uuid.UUID]) -> list[Sequence[uuid.UUID]]:
+def _chunks(dialect: str, ids: list[uuid.UUID]) -> list[Sequence[uuid.UUID]]:
     if dialect == "sqlite":
         return list(sqlite_chunks(ids, 1))
     return [ids[start : start + _CLAIM_CHUNK] for start in range(0, len(ids), _CLAIM_CHUNK)]
 
 
 def _hand_out(
-    claimed: dict[uuid.UUID, Claimed], same: list[tuple[int, ClaimBatch]], results: list[Any]
+    ops: Sequence[Operation], claimed: dict[uuid.UUID, Claimed], results: list[Any]
 ) -> None:
-    for index, op in same:
-        results[index] = [claimed.pop(i) for i in op.ids if i in claimed]
+    for index, op in enumerate(ops):
+        if isinstance(op, ClaimBatch):
+            results[index] = [claimed.pop(i) for i in op.ids if i in claimed]
 
 
 def _one_trip(ops: Sequence[Operation]) -> bool:
@@ -203,28 +209,20 @@ async def _commit_in_one_trip(ops: Sequence[Operation]) -> list[Any]:
     inserts = [op for op in ops if isinstance(op, NewExecution)]
     finishes = [op for op in ops if isinstance(op, FinishExecution)]
     jobs = [row for new in inserts for row in job_values(new.id, new.jobs)]
-    groups = _claim_groups(ops)
-    claims = [
-        (group, claim_statement("sqlite", chunk, group[0]))
-        for group in groups
-        for chunk in _claim_chunks("sqlite", group[1])
-    ]
+    claims, known = _claim_statements("sqlite", ops)
     new_rows = [_execution_values(op) for op in inserts]
     trip = Trip(
         writes=sqlite_inserts("executions", EXECUTION_COLUMNS, new_rows)
         + sqlite_inserts("jobs", JOB_COLUMNS, jobs),
-        claims=[statement for _, statement in claims],
+        claims=claims,
         finishes=plain_statements("sqlite", finishes),
         after=lambda finished: sqlite_inserts("jobs", JOB_COLUMNS, plain_jobs(finishes, finished)),
     )
     async with translated("write executions"):
         done = await sqlite_trip.commit(trip)
     results: list[Any] = [None] * len(ops)
-    by_group: dict[int, dict[uuid.UUID, Claimed]] = {id(group): {} for group in groups}
-    for (group, _), rows in zip(claims, done.claimed, strict=True):
-        by_group[id(group)].update((c.id, c) for c in claimed_rows(rows))
-    for group in groups:
-        _hand_out(by_group[id(group)], group[2], results)
+    claimed = {c.id: c for rows in done.claimed for c in claimed_rows(rows, known)}
+    _hand_out(ops, claimed, results)
     return results
 
 

@@ -117,7 +117,7 @@ class Dispatcher:
             if key is None:
                 raise
             return await self.duplicate(workflow, key, wait=0)
-        self.runtime.executor.submit(execution_id)
+        self.runtime.executor.submit(execution_id, (call.context, call.raw))
         return answer(*sent, str(execution_id))
 
     async def run_sync(self, workflow: CompiledWorkflow, call: Call) -> Answer:
