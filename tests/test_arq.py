@@ -7,8 +7,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from arq.jobs import Job as ArqJob
+
 from gateway.engine.processor import utcnow
-from gateway.executors.arq import connect, deliver
+from gateway.executors.arq import connect, deliver, deliver_many
 from gateway.executors.backoff import compute_backoff
 from gateway.executors.worker import WorkerProcess
 from gateway.settings import Settings
@@ -88,6 +90,30 @@ async def test_a_second_delivery_runs_nothing(arq_settings: SettingsFactory) -> 
         row = await Execution.get(id=execution_id)
         jobs = await Job.filter(execution_id=execution_id).count()
     assert (row.status, row.attempts, jobs) == ("RESOLVED", 1, 1)
+
+
+async def test_many_deliveries_in_one_call_are_arq_jobs_queued_once(
+    arq_settings: SettingsFactory,
+) -> None:
+    settings = arq_settings()
+    pool = await connect(settings)
+    ids = [uuid.uuid4() for _ in range(3)]
+    try:
+        first = await deliver_many(pool, [*ids, ids[0]])
+        again = await deliver_many(pool, ids[1:])
+        await pool.set(f"arq:in-progress:{ids[2]}", b"1")
+        redelivered = await deliver_many(pool, ids[2:], redeliver=True)
+        infos = [await ArqJob(str(i), pool).info() for i in ids]
+        queued = await pool.zrange(settings.redis_queue, 0, -1)
+        marked = await pool.exists(f"arq:in-progress:{ids[2]}")
+    finally:
+        await pool.aclose()
+    # each once, as arq's enqueue_job would; a redelivery clears a dead worker's mark
+    assert (first, again, redelivered, marked) == (3, 0, 0, 0)
+    assert sorted(q.decode() for q in queued) == sorted(str(i) for i in ids)
+    assert [(i.function, i.args) for i in infos if i is not None] == [
+        ("run_execution", (str(i),)) for i in ids
+    ]
 
 
 async def test_calls_are_accepted_while_redis_is_down_and_swept_later(

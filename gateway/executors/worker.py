@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 from gateway import outbound
 from gateway.engine.processor import utcnow
 from gateway.errors import GatewayError, StoreUnavailable
-from gateway.executors.arq import JOB, deliver, redis_settings
+from gateway.executors.arq import JOB, deliver_many, redis_settings
 from gateway.executors.backoff import compute_backoff
 from gateway.executors.runner import Runner
 from gateway.housekeeping import Housekeeper
@@ -168,8 +168,7 @@ class WorkerProcess:
         try:
             requeued = await claims.requeue(running)
             if self.pool is not None:
-                for execution_id in requeued:
-                    await deliver(self.pool, execution_id, redeliver=True)
+                await deliver_many(self.pool, requeued, redeliver=True)
         except (GatewayError, *_CONNECTION_ERRORS) as exc:
             log.warning("could not hand back running executions (the sweep will): %s", exc)
 
@@ -190,8 +189,7 @@ class WorkerProcess:
             log.warning("recovered executions: %d re-queued, %d marked lost", len(requeued), lost)
         older = utcnow() - timedelta(seconds=self.settings.delivery_grace)
         waiting = await claims.queued_ids(limit=SWEEP_BATCH, older_than=older)
-        for execution_id in [*requeued, *waiting]:
-            await deliver(pool, execution_id, redeliver=True)
+        await deliver_many(pool, [*requeued, *waiting], redeliver=True)
         return len(requeued) + len(waiting)
 
 
