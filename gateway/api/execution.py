@@ -20,7 +20,6 @@ from graphql import (
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLSchema,
     Undefined,
     is_leaf_type,
 )
@@ -53,16 +52,17 @@ def plain_leaf(field: GraphQLField) -> _Leaf | None:
     return _Leaf(definition.python_name, inner, non_null)
 
 
-_leaves: dict[tuple[int, str, str], _Leaf | None] = {}
+# Per object type (by identity: a process builds its schemas once), per field name.
+_leaves: dict[GraphQLObjectType, dict[str, _Leaf | None]] = {}
 
 
-def _leaf(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _Leaf | None:
-    key = (id(schema), parent_type.name, name)
+def _leaf(parent_type: GraphQLObjectType, name: str) -> _Leaf | None:
+    fields = _leaves.setdefault(parent_type, {})
     try:
-        return _leaves[key]
+        return fields[name]
     except KeyError:
         field = parent_type.fields.get(name)
-        leaf = _leaves[key] = plain_leaf(field) if field is not None else None
+        leaf = fields[name] = plain_leaf(field) if field is not None else None
         return leaf
 
 
@@ -75,7 +75,7 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        leaf = _leaf(self.schema, parent_type, field_details_list[0].node.name.value)
+        leaf = _leaf(parent_type, field_details_list[0].node.name.value)
         if leaf is not None:
             value = getattr(source, leaf.attr, Undefined)
             if value is None and not leaf.non_null:
