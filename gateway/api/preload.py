@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from strawberry.types.nodes import Selection
+from strawberry.types.nodes import SelectedField, Selection
 
 from gateway.api.context import Info
 from gateway.api.types import Node, ParseRule, Trigger, Workflow
@@ -29,11 +29,12 @@ def selects(selections: Iterable[Selection], *path: str) -> bool:
         return True
     name, rest = path[0], path[1:]
     for selection in selections:
-        if getattr(selection, "name", None) == name and hasattr(selection, "arguments"):
-            if selects(selection.selections, *rest):
-                return True
-        elif not hasattr(selection, "arguments") and selects(selection.selections, *path):
-            return True  # a fragment spread or an inline fragment: look inside
+        if not isinstance(selection, SelectedField):  # a fragment: look inside
+            found = selects(selection.selections, *path)
+        else:
+            found = selection.name == name and selects(selection.selections, *rest)
+        if found:
+            return True
     return False
 
 
