@@ -35,6 +35,7 @@ from gateway.engine.processor import utcnow
 from gateway.errors import GatewayError, StoreUnavailable
 from gateway.executors.arq import JOB, deliver_many, redis_settings
 from gateway.executors.backoff import compute_backoff
+from gateway.executors.batch_worker import BatchWorker
 from gateway.executors.runner import Runner
 from gateway.housekeeping import Housekeeper
 from gateway.settings import Settings
@@ -103,7 +104,7 @@ class WorkerProcess:
         self.pool = None
 
     def arq_worker(self, *, burst: bool = False) -> Worker:
-        return Worker(
+        return BatchWorker(
             functions=[func(self.run_execution, name=JOB, timeout=JOB_TIMEOUT, max_tries=10_000)],
             queue_name=self.settings.redis_queue,
             redis_settings=redis_settings(self.settings),
