@@ -59,6 +59,7 @@ class Runtime:
     async def start(self) -> None:
         await open_store(self.settings)
         await self.housekeeper.start()
+        await self.limits.start()
         if self.settings.workflows_dir:
             await self.apply_directory(self.settings.workflows_dir)
         await self.registry.start()

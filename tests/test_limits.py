@@ -15,12 +15,14 @@ import pytest
 import redis
 from redis.exceptions import RedisError
 
-from gateway.errors import DefinitionInvalid
+from gateway.errors import DefinitionInvalid, Rejected
 from gateway.webhook.limits import (
     AUTH_FAILURES,
     Decision,
+    Limits,
     MemoryCounter,
     Rate,
+    RedisCounter,
     client_address,
     gcra,
 )
@@ -354,3 +356,44 @@ def test_first_calls_are_allowed_whatever_the_clock() -> None:
     refused = [now for now in clocks if not gcra(None, now, Rate(3600.0, 1), 1)[0].allowed]
 
     assert refused == []
+
+
+# --- failed-authentication counts announced across processes ----------------------------
+
+
+async def test_failures_counted_elsewhere_are_heard_and_unheard_keys_skip_redis(
+    redis_prefix: str,
+) -> None:
+    """Three processes' counters on one Redis: one counts failures, one was listening
+    then, one starts afterwards. Both others refuse that client; keys nobody failed on
+    are answered without asking Redis."""
+    prefix = f"{redis_prefix}:limits"
+    counting, listening, late = (RedisCounter(REDIS_URL, prefix) for _ in range(3))
+    key = "auth:7:203.0.113.9"
+    try:
+        await listening.start()
+        await listening.synced()
+        not_yet = listening.may_refuse(key)
+        for _ in range(AUTH_FAILURES.burst):
+            await Limits(counting).failed(7, "203.0.113.9")
+        await listening.synced()
+        await late.start()
+        await late.synced()
+
+        heard = [listening.may_refuse(key), late.may_refuse(key)]
+        refusals = []
+        for counter in (listening, late):
+            with pytest.raises(Rejected) as refused:
+                await Limits(counter).admit(7, None, "203.0.113.9")
+            refusals.append(refused.value.status)
+        others = [listening.may_refuse("auth:7:198.51.100.1"), late.may_refuse("auth:8:x")]
+        unstarted = counting.may_refuse("auth:9:anyone")
+    finally:
+        for counter in (counting, listening, late):
+            await counter.close()
+
+    assert not_yet is False  # listening, nothing announced: no round trip
+    assert heard == [True, True]
+    assert refusals == [429, 429]
+    assert others == [False, False]
+    assert unstarted is True  # not listening: every check asks Redis

@@ -7,15 +7,25 @@ Redis's clock, so every process shares them) and in this process's memory otherw
 
 Redis trouble never refuses a call and never turns into a 500: the check is skipped (fails
 open) and a warning is logged at most once a minute. Authentication is still checked.
+
+The failed-authentication check comes before every guarded call, and a round trip to Redis
+for each was a fifth of a server's time under load (bench scenario 3), almost always to
+hear "no failures". So each counted failure is also published, and every process keeps
+the keys it heard of (until their bucket is full again): it asks Redis only about those.
+A process that is not listening (starting, or its subscription lost) asks about every
+key; on (re)subscribing it first loads the keys already counted.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import ipaddress
 import logging
 import math
 import time
+import uuid
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Protocol
 
@@ -23,6 +33,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.errors import Rejected
+from gateway.executors.backoff import compute_backoff
 from gateway.security.rates import AUTH_FAILURES, Decision, Rate, gcra
 from gateway.settings import Settings
 
@@ -32,7 +43,14 @@ log = logging.getLogger("gateway.limits")
 
 
 class Counter(Protocol):
-    async def hit(self, key: str, rate: Rate, cost: int) -> Decision: ...
+    async def start(self) -> None: ...
+
+    async def hit(self, key: str, rate: Rate, cost: int, announce: bool = False) -> Decision:
+        """Check `key` and take `cost` slots if allowed; `announce` a taken slot to the
+        other processes (see `may_refuse`)."""
+
+    def may_refuse(self, key: str) -> bool:
+        """False only when a check of `key` (of the announced kind) is sure to allow."""
 
     async def close(self) -> None: ...
 
@@ -46,7 +64,13 @@ class MemoryCounter:
         self._sweep_at = sweep_at
         self._min_sweep = sweep_at
 
-    async def hit(self, key: str, rate: Rate, cost: int) -> Decision:
+    async def start(self) -> None:
+        pass
+
+    def may_refuse(self, key: str) -> bool:
+        return True  # asking costs nothing here
+
+    async def hit(self, key: str, rate: Rate, cost: int, announce: bool = False) -> Decision:
         now = self.clock()
         decision, tat = gcra(self._tats.get(key), now, rate, cost)
         if tat is not None:
@@ -65,8 +89,9 @@ class MemoryCounter:
         self._tats.clear()
 
 
-# GCRA on Redis's clock, in microseconds. KEYS[1]; ARGV: interval µs, burst, cost.
-# Returns {allowed 0/1, retry after µs}.
+# GCRA on Redis's clock, in microseconds. KEYS[1]; ARGV: interval µs, burst, cost, and a
+# channel to announce a taken slot on ("" for none) as "<key> <ms until the bucket is full>".
+# Returns {allowed 0/1, retry after µs, ms until the bucket is full (0 if nothing taken)}.
 _GCRA_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -77,35 +102,137 @@ if stored and tonumber(stored) > now then tat = tonumber(stored) end
 local allow_at = tat + interval - tonumber(ARGV[2]) * interval
 if now < allow_at then return {0, allow_at - now} end
 local cost = tonumber(ARGV[3])
+local ttl = 0
 if cost > 0 then
   local new_tat = tat + cost * interval
-  redis.call('SET', KEYS[1], string.format('%d', new_tat),
-             'PX', math.floor((new_tat - now) / 1000) + 1)
+  ttl = math.floor((new_tat - now) / 1000) + 1
+  redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', ttl)
+  if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], KEYS[1] .. ' ' .. ttl) end
 end
-return {1, 0}
+return {1, 0, ttl}
 """
+
+
+_MARKER = "marker "
 
 
 class RedisCounter:
     """Counts in Redis, shared by every process; fails open when Redis is unavailable."""
 
     def __init__(self, url: str, prefix: str, clock: Callable[[], float] = time.monotonic):
+        self.url = url
         self.redis = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.prefix = prefix
+        self.channel = f"{prefix}:announced"
         self.clock = clock
         self._script = self.redis.register_script(_GCRA_LUA)
         self._warned_at: float | None = None
+        self._announced: dict[str, float] = {}  # Redis key → until when it may refuse
+        self._listening = False
+        self._ready = asyncio.Event()
+        self._markers: dict[str, asyncio.Future[None]] = {}
+        self._listener: asyncio.Task[None] | None = None
 
-    async def hit(self, key: str, rate: Rate, cost: int) -> Decision:
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._listen_forever(), name="limits-listener")
+
+    def may_refuse(self, key: str) -> bool:
+        if not self._listening:
+            return True
+        until = self._announced.get(f"{self.prefix}:{key}")
+        return until is not None and until > self.clock()
+
+    async def hit(self, key: str, rate: Rate, cost: int, announce: bool = False) -> Decision:
         interval = max(1, round(rate.interval * 1_000_000))
+        channel = self.channel if announce else ""
+        full_key = f"{self.prefix}:{key}"
         try:
-            allowed, retry_us = await self._script(
-                keys=[f"{self.prefix}:{key}"], args=[interval, rate.burst, cost]
+            allowed, retry_us, *taken = await self._script(
+                keys=[full_key], args=[interval, rate.burst, cost, channel]
             )
         except (RedisError, OSError) as exc:
             self._warn(exc)
             return Decision(True)
+        if announce and taken and int(taken[0]) > 0:
+            self._heard(full_key, int(taken[0]))  # at once here; other processes when told
         return Decision(bool(allowed), int(retry_us) / 1_000_000)
+
+    async def synced(self) -> None:
+        """Wait until this process listens and has heard every announcement made so far
+        (a marker sent now comes back after them). Tests use it instead of sleeping."""
+        await self._ready.wait()
+        token = uuid.uuid4().hex
+        heard = asyncio.get_running_loop().create_future()
+        self._markers[token] = heard
+        try:
+            await self.redis.publish(self.channel, f"{_MARKER}{token}")
+            await heard
+        finally:
+            self._markers.pop(token, None)
+
+    def _heard(self, key: str, ttl_ms: int) -> None:
+        now = self.clock()
+        self._announced[key] = now + ttl_ms / 1000
+        if len(self._announced) > 10_000:
+            self._announced = {k: t for k, t in self._announced.items() if t > now}
+
+    def _note(self, message: dict[str, Any]) -> None:
+        if message["type"] != "message":
+            return
+        text = message["data"].decode()
+        if text.startswith(_MARKER):
+            heard = self._markers.get(text.removeprefix(_MARKER))
+            if heard is not None and not heard.done():
+                heard.set_result(None)
+            return
+        key, ttl = text.rsplit(" ", 1)
+        self._heard(key, int(ttl))
+
+    async def _listen_forever(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._listen()
+            except (RedisError, OSError, TimeoutError) as exc:
+                self._warn(exc)
+            attempt += 1
+            await asyncio.sleep(compute_backoff(attempt, base=0.5, cap=10))
+
+    async def _listen(self, ping_every: float = 5.0) -> None:
+        """Subscribe, load the keys counted so far, then note every announcement. Pings
+        the subscription every `ping_every` seconds: one with no answer in time ends it."""
+        client = Redis.from_url(self.url, socket_connect_timeout=0.5)
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(self.channel)
+            async for key in client.scan_iter(match=f"{self.prefix}:auth:*", count=1000):
+                ttl = await client.pttl(key)
+                if ttl > 0:
+                    self._heard(key.decode(), ttl)
+            while (message := await pubsub.get_message(timeout=0)) is not None:
+                self._note(message)  # announced while the keys were loading
+            self._listening = True
+            self._ready.set()
+            pinged = self.clock()
+            await pubsub.ping()
+            answered = True
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is not None and message["type"] == "pong":
+                    answered = True
+                elif message is not None:
+                    self._note(message)
+                if self.clock() - pinged >= ping_every:
+                    if not answered:
+                        raise TimeoutError("the limits subscription stopped answering")
+                    pinged, answered = self.clock(), False
+                    await pubsub.ping()
+        finally:
+            self._listening = False
+            self._ready.clear()
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+                await client.aclose()
 
     def _warn(self, exc: Exception) -> None:
         now = self.clock()
@@ -114,6 +241,9 @@ class RedisCounter:
             log.warning("rate limits not checked, Redis unavailable: %s", exc)
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
         try:
             await self.redis.aclose()
         except (RedisError, OSError) as exc:  # shutting down: nothing left to count
@@ -158,8 +288,9 @@ class Limits:
     async def admit(self, workflow_id: int, rate: Rate | None, client: str | None) -> None:
         """Raise 429 when `client` (None: not tracked) has failed too often on this
         trigger, or when the trigger is over its rate; count the call otherwise."""
-        if client is not None:
-            blocked = await self.counter.hit(f"auth:{workflow_id}:{client}", AUTH_FAILURES, 0)
+        key = f"auth:{workflow_id}:{client}"
+        if client is not None and self.counter.may_refuse(key):
+            blocked = await self.counter.hit(key, AUTH_FAILURES, 0)
             if not blocked.allowed:
                 raise too_many(
                     "too many failed authentication attempts; retry later", blocked.retry_after
@@ -171,7 +302,10 @@ class Limits:
 
     async def failed(self, workflow_id: int, client: str) -> None:
         """Count a failed authentication (basic auth or signature) of `client`."""
-        await self.counter.hit(f"auth:{workflow_id}:{client}", AUTH_FAILURES, 1)
+        await self.counter.hit(f"auth:{workflow_id}:{client}", AUTH_FAILURES, 1, announce=True)
+
+    async def start(self) -> None:
+        await self.counter.start()
 
     async def close(self) -> None:
         await self.counter.close()
