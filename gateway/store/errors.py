@@ -53,7 +53,11 @@ async def translated(action: str) -> AsyncIterator[None]:
     """Run a block of database calls; driver errors come out as gateway errors."""
     try:
         yield
-    except (IntegrityError, sqlite3.IntegrityError) as exc:  # the latter: sqlite_trip.py
+    except (  # the latter two: sqlite_trip.py and pg_trip.py, without Tortoise
+        IntegrityError,
+        sqlite3.IntegrityError,
+        asyncpg.IntegrityConstraintViolationError,
+    ) as exc:
         raise Conflict(f"{action}: {exc}") from exc
     except Exception as exc:
         if _service_failure(exc):

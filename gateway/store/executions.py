@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from gateway.engine.processor import JobRecord
 from gateway.errors import GatewayError
 from gateway.statuses import ExecutionStatus
-from gateway.store import sqlite_trip
+from gateway.store import pg_trip, sqlite_trip
 from gateway.store.claims import Claimed, Known, claim_statement, claimed_rows
 from gateway.store.dedup import DedupClaim, insert_claims, settle_key
 from gateway.store.errors import translated
@@ -42,6 +42,7 @@ from gateway.store.rows import (
     JOB_COLUMNS,
     Statement,
     insert,
+    insert_sql,
     job_values,
     sqlite_chunks,
     sqlite_inserts,
@@ -253,6 +254,7 @@ class ExecutionWriter:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
+        await pg_trip.settled()
 
     async def write(self, op: Operation) -> Any:
         """Resolve once `op` is committed, with its result (the claims of a ClaimBatch);
@@ -319,14 +321,26 @@ class ExecutionWriter:
                 _resolve([(op, future)], results)
 
 
+def _inserts_only(ops: Sequence[Operation]) -> bool:
+    """Whether the commit is only new executions without jobs or de-duplication keys (an
+    async accept's): one `executemany`, which `pg_trip` runs in one round trip."""
+    return all(isinstance(op, NewExecution) and op.dedup is None and not op.jobs for op in ops)
+
+
 async def _isolated(ops: list[Operation]) -> list[Any]:
     """Commit in a task of its own. When a connection dies mid-transaction, Tortoise can
     leave its transaction in the task's context (returning the broken connection to the
     pool raises before the context is reset); in a child task that leak dies with the
     task instead of poisoning every later commit of the long-lived flusher. A commit in
-    one SQLite trip opens no Tortoise transaction and needs no task."""
+    one SQLite or PostgreSQL trip opens no Tortoise transaction and needs no task."""
     if _one_trip(ops) and sqlite_trip.available():
         return await _commit_in_one_trip(ops)
+    if _inserts_only(ops) and pg_trip.available():
+        sql = insert_sql("executions", EXECUTION_COLUMNS, "postgres")
+        async with translated("write executions"):
+            rows = [_execution_values(op) for op in ops if isinstance(op, NewExecution)]
+            await pg_trip.execute_many(sql, rows)
+        return [None] * len(ops)
     return await asyncio.create_task(_commit(ops))
 
 

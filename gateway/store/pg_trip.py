@@ -1,0 +1,55 @@
+"""A group commit on PostgreSQL that is one `executemany`, in one round trip.
+
+Through Tortoise a commit is a pool acquire, BEGIN, the statements, COMMIT, and the reset
+query asyncpg sends when the connection goes back to the pool: under bench scenario 3 a
+server's commit of accepted executions took 9.6 ms, against 1.1 ms for such a commit
+alone, because each of those round trips waits its turn on a busy event loop. A commit
+whose only statement is one `executemany` needs no explicit transaction: asyncpg sends it
+as one pipeline ending in a single Sync, which PostgreSQL runs as one implicit
+transaction (asyncpg documents `executemany` as atomic since 0.22). Its caller is answered
+as soon as it returns; the connection goes back to the pool (and is reset) meanwhile.
+
+This reads Tortoise's asyncpg pool (a private attribute, checked by `available`); where it
+is missing, the writer uses the usual path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+from tortoise import connections
+
+_releasing: set[asyncio.Task[None]] = set()
+
+
+def _pool() -> asyncpg.Pool | None:
+    pool = getattr(connections.get("default"), "_pool", None)
+    return pool if isinstance(pool, asyncpg.Pool) else None
+
+
+def available() -> bool:
+    """Whether the default connection is PostgreSQL through an asyncpg pool."""
+    return _pool() is not None
+
+
+async def execute_many(sql: str, rows: list[list[Any]]) -> None:
+    """`sql` for every row, all or nothing, committed when this returns."""
+    pool = _pool()
+    assert pool is not None, "pg_trip used without an asyncpg pool"
+    connection = await pool.acquire()
+    try:
+        await connection.executemany(sql, rows)
+    except BaseException:
+        await pool.release(connection)  # a broken connection is closed, not reused
+        raise
+    release = asyncio.create_task(pool.release(connection))
+    _releasing.add(release)
+    release.add_done_callback(_releasing.discard)
+
+
+async def settled() -> None:
+    """Wait for connections still on their way back to the pool."""
+    while _releasing:
+        await asyncio.gather(*list(_releasing), return_exceptions=True)
