@@ -160,6 +160,33 @@ async def test_basic_auth_accepts_the_right_credentials(
     assert (response.status_code, response.text) == (200, "ok")
 
 
+async def test_a_remembered_pass_holds_only_for_the_same_header_and_password(
+    gateway: Gateway,
+) -> None:
+    """A header that passed is matched again without the HMAC; a different header, or the
+    same one after the password changed, is checked in full."""
+    right = {"authorization": "Basic c3RyaXBlOnMzY3JldDpwYXNz"}  # stripe:s3cret:pass
+    await gateway.apply(GUARDED)
+    first = await gateway.post("guarded", headers=right, json={})
+    again = await gateway.post("guarded", headers=right, json={})
+    wrong = await gateway.post(
+        "guarded", headers={"authorization": "Basic c3RyaXBlOnMzY3JldA=="}, json={}
+    )
+    await gateway.apply(GUARDED.replace("s3cret:pass", "n3w-secret"))
+    after_change = await gateway.post("guarded", headers=right, json={})
+    new = await gateway.post(
+        "guarded", headers={"authorization": "Basic c3RyaXBlOm4zdy1zZWNyZXQ="}, json={}
+    )
+
+    assert [r.status_code for r in (first, again, wrong, after_change, new)] == [
+        200,
+        200,
+        401,
+        401,
+        200,
+    ]
+
+
 async def test_body_declared_over_the_limit_is_refused_unread(
     settings_factory: SettingsFactory,
 ) -> None:
