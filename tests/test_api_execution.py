@@ -83,7 +83,8 @@ def test_the_shortcut_answers_exactly_as_graphql_core_does() -> None:
 def test_only_plain_attribute_fields_take_the_shortcut() -> None:
     schema = build_schema(introspection=False)._schema
     workflow = schema.type_map["Workflow"].fields  # type: ignore[attr-defined]
-    assert plain_leaf(workflow["key"]) is not None
+    key = plain_leaf(workflow["key"])
+    assert key is not None and key.exact is str  # a str is its own output: no coercion call
     assert plain_leaf(workflow["createdAt"]) is not None
     # resolvers, objects and lists take graphql-core's usual way
     assert plain_leaf(workflow["trigger"]) is None
