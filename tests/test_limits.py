@@ -397,3 +397,21 @@ async def test_failures_counted_elsewhere_are_heard_and_unheard_keys_skip_redis(
     assert refusals == [429, 429]
     assert others == [False, False]
     assert unstarted is True  # not listening: every check asks Redis
+
+
+async def test_foreign_messages_on_the_channel_are_ignored(
+    redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    counter = RedisCounter(REDIS_URL, f"{redis_prefix}:limits")
+    try:
+        await counter.start()
+        await counter.synced()
+        for text in ("not ours", "key notanumber", ""):
+            await counter.redis.publish(counter.channel, text)
+        await counter.synced()
+        still_listening = counter.may_refuse("auth:1:203.0.113.1") is False
+    finally:
+        await counter.close()
+
+    assert still_listening
+    assert [r for r in caplog.records if r.name == "gateway.limits"] == []

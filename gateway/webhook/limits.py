@@ -129,6 +129,7 @@ class RedisCounter:
         self._warned_at: float | None = None
         self._announced: dict[str, float] = {}  # Redis key → until when it may refuse
         self._listening = False
+        self._listened = False  # the current subscription got as far as listening
         self._ready = asyncio.Event()
         self._markers: dict[str, asyncio.Future[None]] = {}
         self._listener: asyncio.Task[None] | None = None
@@ -185,17 +186,23 @@ class RedisCounter:
             if heard is not None and not heard.done():
                 heard.set_result(None)
             return
-        key, ttl = text.rsplit(" ", 1)
-        self._heard(key, int(ttl))
+        key, _, ttl = text.rpartition(" ")
+        if key and ttl.isdigit():  # anything else on the channel is not ours: ignored
+            self._heard(key, int(ttl))
 
     async def _listen_forever(self) -> None:
+        """Listen, and listen again after a failure (backing off while it keeps failing
+        before it listens); meanwhile every check asks Redis."""
         attempt = 0
         while True:
             try:
                 await self._listen()
             except (RedisError, OSError, TimeoutError) as exc:
                 self._warn(exc)
-            attempt += 1
+            except Exception:
+                log.exception("the limits subscription failed; checks ask Redis meanwhile")
+            attempt = 1 if self._listened else attempt + 1
+            self._listened = False
             await asyncio.sleep(compute_backoff(attempt, base=0.5, cap=10))
 
     async def _listen(self, ping_every: float = 5.0) -> None:
@@ -211,7 +218,7 @@ class RedisCounter:
                     self._heard(key.decode(), ttl)
             while (message := await pubsub.get_message(timeout=0)) is not None:
                 self._note(message)  # announced while the keys were loading
-            self._listening = True
+            self._listening = self._listened = True
             self._ready.set()
             pinged = self.clock()
             await pubsub.ping()
