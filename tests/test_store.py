@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
@@ -13,13 +14,13 @@ from gateway.engine.processor import JobRecord, utcnow
 from gateway.errors import Conflict, StoreUnavailable
 from gateway.settings import Settings
 from gateway.statuses import ExecutionStatus, JobStatus
-from gateway.store import sqlite_trip
+from gateway.store import lookups, sqlite_trip
 from gateway.store.db import database_url, model_changes
 from gateway.store.errors import translated
 from gateway.store.executions import ClaimBatch, ExecutionWriter, NewExecution
 from gateway.store.finishes import FinishExecution
 from gateway.store.ids import new_id
-from gateway.store.models import Execution, Job
+from gateway.store.models import Execution, Job, Node, ParseRule, Trigger, Workflow
 from gateway.store.rows import sqlite_chunks
 from tests.api import Statements
 from tests.conftest import SettingsFactory
@@ -211,3 +212,64 @@ def test_sqlite_statements_come_in_few_shapes(
     count: int, params_each: int, sizes: list[int]
 ) -> None:
     assert [len(c) for c in sqlite_chunks(list(range(count)), params_each)] == sizes
+
+
+# --- definition rows read with plain SQL -------------------------------------------------
+
+DEFINITIONS = (
+    """
+key: rows-a
+title: A
+options: {timeout: 5000}
+trigger:
+  basicAuthentication: {username: u, password: p-123456}
+  request:
+    headers: [{key: x-id, alias: Id}]
+    body: [{key: order.id, required: true, type: number}, {key: note, var: note}]
+  response: {statusCode: 202, body: {ok: true}}
+nodes:
+  - key: check
+    type: condition
+    config: {rejectOnFalse: false, calculation: {group: {type: and, calculations: []}}}
+    branches:
+      "1": [{key: accepted, type: end, config: {endStatus: 1}}]
+      "0": [{key: refused, type: end, config: {endStatus: -1}}]
+""",
+    "{key: rows-b, enabled: false, nodes: [{key: done, type: end, config: {endStatus: 1}}]}",
+    "{key: rows-c, sync: true, trigger: {request: {query: [{key: q}]}}, nodes: []}",
+)
+
+
+async def test_definition_rows_read_as_tortoise_reads_them(gateway: Gateway) -> None:
+    """Every lookup's rows equal Tortoise's `values()` rows: same columns, same values
+    and types (JSON decoded, booleans, aware datetimes), same order."""
+    await gateway.apply(*DEFINITIONS)
+    workflows = await Workflow.all().order_by("id").values()
+    workflow_ids = [row["id"] for row in workflows]
+    triggers = await Trigger.filter(workflow_id__in=workflow_ids).order_by("id").values()
+    trigger_ids = [row["id"] for row in triggers]
+
+    def typed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: (type(v), v) for k, v in row.items()} for row in rows]
+
+    pairs = [
+        (await lookups.workflows_page(None, None, 10), workflows),
+        (await lookups.workflows_page(False, None, 10), [w for w in workflows if not w["enabled"]]),
+        (await lookups.workflows_page(None, workflow_ids[0], 1), workflows[1:2]),
+        (await lookups.workflows_by_id(reversed(workflow_ids)), workflows),
+        (await lookups.triggers_by_workflow(workflow_ids), triggers),
+        (await lookups.triggers_by_id(trigger_ids[:1]), triggers[:1]),
+        (
+            await lookups.rules_by_trigger(trigger_ids),
+            await ParseRule.filter(trigger_id__in=trigger_ids).order_by("position", "id").values(),
+        ),
+        (
+            await lookups.nodes_by_workflow(workflow_ids),
+            await Node.filter(workflow_id__in=workflow_ids).order_by("position", "id").values(),
+        ),
+        (await lookups.nodes_by_workflow([]), []),
+    ]
+    for ours, tortoise in pairs:
+        assert typed(ours) == typed(tortoise)
+    assert len(pairs[6][0]) == 4 and len(pairs[7][0]) == 4  # rules and nodes were read
+    assert workflows[0]["created_at"].tzinfo is not None

@@ -10,13 +10,17 @@ fetched: reading one is an explicit batch load, never a hidden query per row.
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+from tortoise import connections, fields
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from gateway.store.errors import translated
@@ -30,9 +34,10 @@ from gateway.store.models import (
     WorkflowVersion,
     fits,
 )
+from gateway.store.rows import SQLITE_MAX_VARIABLES
 
 Row = dict[str, Any]
-"""A definition row: column name → value, converted as Tortoise converts it."""
+"""A definition row: column name → value, converted as Tortoise's `values()` converts it."""
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,105 @@ def _workflows(enabled: bool | None) -> QuerySet[Workflow]:
     return Workflow.all() if enabled is None else Workflow.filter(enabled=enabled)
 
 
+# Definition rows are read with plain SQL and converted column by column as Tortoise's
+# `values()` converts them (JSON decoded, booleans as bool, datetimes parsed): Tortoise's
+# query building and per-value conversion took longer than the queries themselves, about
+# half of a GraphQL page of 100 workflows (docs/performance.md).
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _converter(field: fields.Field[Any]) -> Callable[[Any], Any] | None:
+    if isinstance(field, fields.JSONField):
+        return _json
+    if isinstance(field, fields.BooleanField):
+        return bool
+    if isinstance(field, fields.DatetimeField):
+        return _datetime
+    return None
+
+
+@functools.cache
+def _table(model: type[Model]) -> tuple[str, list[tuple[str, Callable[[Any], Any]]]]:
+    """`SELECT <columns> FROM <table>` and the conversions of the model's columns."""
+    projection = model._meta.fields_db_projection
+    select = ", ".join(f'"{column}"' for column in projection.values())
+    converters = [
+        (column, converter)
+        for name, column in projection.items()
+        if (converter := _converter(model._meta.fields_map[name])) is not None
+    ]
+    return f'SELECT {select} FROM "{model._meta.db_table}"', converters
+
+
+async def _select(
+    model: type[Model],
+    column: str,
+    ids: Iterable[int],
+    order: str = '"id"',
+) -> list[Row]:
+    """The model's rows whose `column` is one of `ids`, in `order`."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    client = connections.get("default")
+    if client.capabilities.dialect != "sqlite":
+        return await _query(model, f'WHERE "{column}" = ANY($1)', [wanted], order)
+    rows = []
+    for start in range(0, len(wanted), SQLITE_MAX_VARIABLES):
+        chunk = wanted[start : start + SQLITE_MAX_VARIABLES]
+        marks = ", ".join("?" * len(chunk))
+        rows += await _query(model, f'WHERE "{column}" IN ({marks})', chunk, order)
+    return rows if len(wanted) <= SQLITE_MAX_VARIABLES else _sorted(rows, order)
+
+
+def _sorted(rows: list[Row], order: str) -> list[Row]:
+    keys = [part.strip().strip('"') for part in order.split(",")]
+    return sorted(rows, key=lambda row: [row[key] for key in keys])
+
+
+async def _query(
+    model: type[Model], where: str, values: list[Any], order: str, limit: int | None = None
+) -> list[Row]:
+    select, converters = _table(model)
+    sql = f"{select} {where} ORDER BY {order}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    rows: list[Row] = await connections.get("default").execute_query_dict(sql, values)
+    for row in rows:
+        for column, convert in converters:
+            value = row[column]
+            if value is not None:
+                row[column] = convert(value)
+    return rows
+
+
+def _mark(dialect: str, number: int) -> str:
+    return "?" if dialect == "sqlite" else f"${number}"
+
+
 async def workflows_page(enabled: bool | None, after_id: int | None, limit: int) -> list[Row]:
     """Workflows in creation order (id), after `after_id`."""
-    query = _workflows(enabled)
+    dialect = connections.get("default").capabilities.dialect
+    conditions: list[str] = []
+    values: list[Any] = []
+    if enabled is not None:
+        values.append(enabled)
+        conditions.append(f'"enabled" = {_mark(dialect, len(values))}')
     if after_id is not None:
-        query = query.filter(id__gt=after_id)
+        values.append(after_id)
+        conditions.append(f'"id" > {_mark(dialect, len(values))}')
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     async with translated("list workflows"):
-        return await query.order_by("id").limit(limit).values()
+        return await _query(Workflow, where, values, '"id"', limit)
 
 
 async def count_workflows(enabled: bool | None) -> int:
@@ -63,7 +160,7 @@ async def count_workflows(enabled: bool | None) -> int:
 
 async def workflows_by_id(ids: Iterable[int]) -> list[Row]:
     async with translated("load workflows"):
-        return await Workflow.filter(id__in=list(ids)).values()
+        return await _select(Workflow, "id", ids)
 
 
 async def workflow_by_key(key: str) -> Row | None:
@@ -76,26 +173,24 @@ async def workflow_by_key(key: str) -> Row | None:
 
 async def triggers_by_workflow(workflow_ids: Iterable[int]) -> list[Row]:
     async with translated("load triggers"):
-        return await Trigger.filter(workflow_id__in=list(workflow_ids)).values()
+        return await _select(Trigger, "workflow_id", workflow_ids)
 
 
 async def triggers_by_id(ids: Iterable[int]) -> list[Row]:
     async with translated("load triggers"):
-        return await Trigger.filter(id__in=list(ids)).values()
+        return await _select(Trigger, "id", ids)
 
 
 async def rules_by_trigger(trigger_ids: Iterable[int]) -> list[Row]:
     """Parse rules of the triggers, each trigger's in document order."""
-    query = ParseRule.filter(trigger_id__in=list(trigger_ids)).order_by("position")
     async with translated("load parse rules"):
-        return await query.values()
+        return await _select(ParseRule, "trigger_id", trigger_ids, '"position", "id"')
 
 
 async def nodes_by_workflow(workflow_ids: Iterable[int]) -> list[Row]:
     """Nodes of the workflows, each workflow's in document order."""
-    query = Node.filter(workflow_id__in=list(workflow_ids)).order_by("position")
     async with translated("load nodes"):
-        return await query.values()
+        return await _select(Node, "workflow_id", workflow_ids, '"position", "id"')
 
 
 async def parse_rule(rule_id: int) -> ParseRule | None:
