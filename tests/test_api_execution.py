@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from gateway.api.execution import LeafFastContext, plain_leaf
+from gateway.api.execution import PRELOADED, LeafFastContext, plain_leaf, preloaded_relation
 from gateway.api.schema import build_schema
 
 
@@ -56,6 +56,21 @@ def items() -> list[Item]:
 
 
 @strawberry.type
+class Box:
+    """Items preloaded or not: the resolver answers with the attribute when it is set."""
+
+    preloaded: strawberry.Private[list[Item] | None] = None
+
+    @strawberry.field(metadata={PRELOADED: "preloaded"})  # type: ignore[untyped-decorator]
+    def items(self) -> list[Item | None]:
+        return list(self.preloaded if self.preloaded is not None else items()[:2])
+
+    @strawberry.field(metadata={PRELOADED: "preloaded"})  # type: ignore[untyped-decorator]
+    def strict(self) -> list[Item] | None:  # an error in an item nulls the whole list
+        return list(self.preloaded if self.preloaded is not None else items()[:2])
+
+
+@strawberry.type
 class Query:
     @strawberry.field  # nullable items: an error nulls out its item only
     def items(self) -> list[Item | None]:
@@ -65,8 +80,15 @@ class Query:
     def first(self) -> Item | None:
         return items()[1]
 
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return [Box(preloaded=items()), Box()]
 
-QUERY = "{ items { name maybe count color data when shout } first { name count } }"
+
+QUERY = (
+    "{ items { name maybe count color data when shout } first { name count }"
+    " boxes { items { name count shout } strict { name } } }"
+)
 
 
 def test_the_shortcut_answers_exactly_as_graphql_core_does() -> None:
@@ -77,7 +99,12 @@ def test_the_shortcut_answers_exactly_as_graphql_core_does() -> None:
     assert result.data is not None and result.data["items"][0]["data"] == GOOD["data"]
     assert result.data["items"][5]["maybe"] == "5"  # an Int for a String: coerced as usual
     assert [e.formatted for e in result.errors or []] == [e.formatted for e in usual.errors or []]
-    assert len(usual.errors or []) == 6  # name twice (items, first), count twice, color, name
+    assert result.data["boxes"][0]["items"][0] == {"name": "a", "count": 3, "shout": "A"}
+    assert result.data["boxes"][0]["strict"] is None  # a null name in the list
+    assert result.data["boxes"][1]["strict"] is None  # loaded: items()[:2] has one too
+    # name twice (items, first), count twice, color, name; in the boxes: the preloaded
+    # items' five, the loaded items' one, and one for each strict list (its first null)
+    assert len(usual.errors or []) == 13
 
 
 def test_only_plain_attribute_fields_take_the_shortcut() -> None:
@@ -92,3 +119,24 @@ def test_only_plain_attribute_fields_take_the_shortcut() -> None:
     trigger = schema.type_map["Trigger"].fields  # type: ignore[attr-defined]
     assert plain_leaf(trigger["url"]) is None
     assert plain_leaf(trigger["basicAuthentication"]) is None
+
+
+def test_preloaded_relations_are_marked_on_the_api_types() -> None:
+    schema = build_schema(introspection=False)._schema
+    workflow = schema.type_map["Workflow"].fields  # type: ignore[attr-defined]
+    trigger = schema.type_map["Trigger"].fields  # type: ignore[attr-defined]
+    marked = {
+        name: relation.attr if (relation := preloaded_relation(field)) else None
+        for name, field in [
+            ("trigger", workflow["trigger"]),
+            ("nodes", workflow["nodes"]),
+            ("parseRules", trigger["parseRules"]),
+            ("url", trigger["url"]),
+        ]
+    }
+    assert marked == {
+        "trigger": "preloaded_trigger",
+        "nodes": "preloaded_nodes",
+        "parseRules": "preloaded_rules",
+        "url": None,
+    }

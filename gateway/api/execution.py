@@ -10,6 +10,11 @@ For such a field this context reads the attribute and coerces it with the field'
 itself, in the loop over an object's fields (no path, no call per field). Anything out of
 the ordinary (an error, a null for a non-null field, a value the type refuses) goes the
 usual way, so errors and their paths are exactly graphql-core's.
+
+A field whose resolver answers with a preloaded attribute when it is set (a page's
+trigger, nodes and parse rules: gateway/api/preload.py) says so with
+`metadata={PRELOADED: "<attribute>"}`; when the attribute is set, its value is completed
+directly, without Strawberry's resolver wrappers.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -67,8 +73,37 @@ def plain_leaf(field: GraphQLField) -> _Leaf | None:
     return _Leaf(definition.python_name, inner, non_null, _EXACT.get(inner))
 
 
+PRELOADED = "gateway.preloaded"
+"""Metadata key of a field whose resolver returns this attribute whenever it is not None."""
+
+
+class _Relation(NamedTuple):
+    attr: str
+    field: GraphQLField
+
+
+def preloaded_relation(field: GraphQLField) -> _Relation | None:
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or field.args:
+        return None
+    metadata: dict[str, Any] = dict(definition.metadata or {})
+    attr = metadata.get(PRELOADED)
+    return _Relation(attr, field) if isinstance(attr, str) else None
+
+
 # Per object type (by identity: a process builds its schemas once), per field name.
 _leaves: dict[GraphQLObjectType, dict[str, _Leaf | None]] = {}
+_relations: dict[GraphQLObjectType, dict[str, _Relation | None]] = {}
+
+
+def _relation(parent_type: GraphQLObjectType, name: str) -> _Relation | None:
+    fields = _relations.setdefault(parent_type, {})
+    try:
+        return fields[name]
+    except KeyError:
+        field = parent_type.fields.get(name)
+        relation = fields[name] = preloaded_relation(field) if field is not None else None
+        return relation
 
 
 def _leaf(parent_type: GraphQLObjectType, name: str) -> _Leaf | None:
@@ -117,7 +152,6 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
-        usual = super().execute_field
         try:
             for name, details, leaf in self._plan(parent_type, grouped_field_set):
                 if leaf is not None:
@@ -125,8 +159,8 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
                     if value is not _USUAL:
                         results[name] = value
                         continue
-                field_path = Path(path, name, parent_type.name)
-                result = usual(parent_type, source_value, details, field_path, position_context)
+                here = Path(path, name, parent_type.name)
+                result = self._other(parent_type, source_value, details, here, position_context)
                 if result is not Undefined:
                     results[name] = result
                     if is_awaitable(result):
@@ -162,9 +196,44 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
             value = _read(leaf, source, self.is_awaitable)
             if value is not _USUAL:
                 return value
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
-        )
+        return self._other(parent_type, source, field_details_list, path, position_context)
+
+    def _other(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        details: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """A field that is not a plain leaf: a preloaded relation is completed from its
+        attribute (graphql-core's execute_field, with the attribute as the resolver's
+        answer); anything else the usual way."""
+        relation = _relation(parent_type, details[0].node.name.value)
+        value = None if relation is None else getattr(source, relation.attr, None)
+        if relation is None or value is None:
+            return super().execute_field(parent_type, source, details, path, position_context)
+        field = relation.field
+        return_type = field.type
+        info = self.build_resolve_info(field, to_nodes(details), parent_type, path)
+        try:
+            completed = self.complete_value(
+                return_type, details, info, path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, details, path)
+                return None
+
+        return await_completed()
 
 
 _USUAL = object()

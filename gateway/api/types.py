@@ -16,6 +16,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.api.context import Info
+from gateway.api.execution import PRELOADED
 from gateway.errors import NotFound
 from gateway.nodes import NodeType as NodeTypeClass
 from gateway.store.lookups import Row
@@ -157,7 +158,10 @@ class Trigger:
     def url(self, info: Info) -> str:
         return trigger_url(info.context.settings, self.key)
 
-    @strawberry.field(description="Headers, then query, then body rules, each in order")
+    @strawberry.field(
+        description="Headers, then query, then body rules, each in order",
+        metadata={PRELOADED: "preloaded_rules"},
+    )
     def parse_rules(self, info: Info) -> list[ParseRule]:
         if self.preloaded_rules is not None:
             return self.preloaded_rules
@@ -235,7 +239,7 @@ class Workflow:
             row_id=row["id"],
         )
 
-    @strawberry.field
+    @strawberry.field(metadata={PRELOADED: "preloaded_trigger"})
     def trigger(self, info: Info) -> Trigger:
         if self.preloaded_trigger is not None:
             return self.preloaded_trigger
@@ -245,7 +249,10 @@ class Workflow:
         row = await info.context.loaders.workflow_trigger.load(self.row_id)
         return Trigger.from_row(found(row))
 
-    @strawberry.field(description="In document order: each node followed by its branches")
+    @strawberry.field(
+        description="In document order: each node followed by its branches",
+        metadata={PRELOADED: "preloaded_nodes"},
+    )
     def nodes(self, info: Info) -> list[Node]:
         if self.preloaded_nodes is not None:
             return self.preloaded_nodes
