@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -60,6 +60,8 @@ class Box:
     """Items preloaded or not: the resolver answers with the attribute when it is set."""
 
     preloaded: strawberry.Private[list[Item] | None] = None
+    main: Item | None = None  # plain attributes, objects and lists of lists
+    grid: list[list[Item]] | None = None
 
     @strawberry.field(metadata={PRELOADED: "preloaded"})  # type: ignore[untyped-decorator]
     def items(self) -> list[Item | None]:
@@ -82,18 +84,33 @@ class Query:
 
     @strawberry.field
     def boxes(self) -> list[Box]:
-        return [Box(preloaded=items()), Box()]
+        good, broken = items()[0], items()[1]
+        return [
+            Box(preloaded=items(), main=broken, grid=[[good], [broken]]),
+            Box(),
+            Box(preloaded=[good, good], main=good, grid=[[good], [good, good]]),
+        ]
 
 
 QUERY = (
     "{ items { name maybe count color data when shout } first { name count }"
-    " boxes { items { name count shout } strict { name } } }"
+    " boxes { items { name count shout } strict { name }"
+    " plain: strict { name maybe count color data when } main { name } grid { name } } }"
 )
+
+
+class CountingContext(LeafFastContext):
+    built: ClassVar[list[Any]] = []
+
+    def _tree(self, return_type: Any, details: Any, value: Any) -> Any:
+        tree = super()._tree(return_type, details, value)
+        self.built.append(tree)
+        return tree
 
 
 def test_the_shortcut_answers_exactly_as_graphql_core_does() -> None:
     usual = strawberry.Schema(query=Query).execute_sync(QUERY)
-    fast = strawberry.Schema(query=Query, execution_context_class=LeafFastContext)
+    fast = strawberry.Schema(query=Query, execution_context_class=CountingContext)
     result = fast.execute_sync(QUERY)
     assert result.data == usual.data
     assert result.data is not None and result.data["items"][0]["data"] == GOOD["data"]
@@ -102,9 +119,16 @@ def test_the_shortcut_answers_exactly_as_graphql_core_does() -> None:
     assert result.data["boxes"][0]["items"][0] == {"name": "a", "count": 3, "shout": "A"}
     assert result.data["boxes"][0]["strict"] is None  # a null name in the list
     assert result.data["boxes"][1]["strict"] is None  # loaded: items()[:2] has one too
+    clean = result.data["boxes"][2]
+    assert clean["plain"][1]["when"] == "2026-01-02T03:04:05+00:00"
+    assert clean["main"] == {"name": "a"}
+    assert clean["grid"] == [[{"name": "a"}], [{"name": "a"}, {"name": "a"}]]
+    assert result.data["boxes"][0]["main"] is None  # a null name: the usual way, an error
+    assert clean["plain"] in CountingContext.built  # read in one pass
     # name twice (items, first), count twice, color, name; in the boxes: the preloaded
-    # items' five, the loaded items' one, and one for each strict list (its first null)
-    assert len(usual.errors or []) == 13
+    # items' five, the loaded items' one, one for each strict list (its first null), and
+    # the first box's main and grid
+    assert len(usual.errors or []) == 17
 
 
 def test_only_plain_attribute_fields_take_the_shortcut() -> None:
@@ -132,11 +156,13 @@ def test_preloaded_relations_are_marked_on_the_api_types() -> None:
             ("nodes", workflow["nodes"]),
             ("parseRules", trigger["parseRules"]),
             ("url", trigger["url"]),
+            ("document", workflow["document"]),
         ]
     }
     assert marked == {
         "trigger": "preloaded_trigger",
         "nodes": "preloaded_nodes",
         "parseRules": "preloaded_rules",
-        "url": None,
+        "url": "preloaded_url",
+        "document": None,
     }

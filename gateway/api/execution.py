@@ -27,6 +27,7 @@ from graphql import (
     GraphQLField,
     GraphQLID,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLString,
@@ -77,33 +78,47 @@ PRELOADED = "gateway.preloaded"
 """Metadata key of a field whose resolver returns this attribute whenever it is not None."""
 
 
-class _Relation(NamedTuple):
+class _Source(NamedTuple):
+    """Where a field that is not a plain leaf finds its value without its resolver."""
+
     attr: str
     field: GraphQLField
+    plain: bool
+    """True: a plain attribute (None is its value); False: a preloaded one (None: not
+    preloaded, the resolver must run)."""
 
 
-def preloaded_relation(field: GraphQLField) -> _Relation | None:
+def value_source(field: GraphQLField) -> _Source | None:
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryField) or field.args:
         return None
     metadata: dict[str, Any] = dict(definition.metadata or {})
     attr = metadata.get(PRELOADED)
-    return _Relation(attr, field) if isinstance(attr, str) else None
+    if isinstance(attr, str):
+        return _Source(attr, field, plain=False)
+    if definition.is_basic_field and definition.default_resolver is getattr:
+        return _Source(definition.python_name, field, plain=True)
+    return None
+
+
+def preloaded_relation(field: GraphQLField) -> _Source | None:
+    source = value_source(field)
+    return source if source is not None and not source.plain else None
 
 
 # Per object type (by identity: a process builds its schemas once), per field name.
 _leaves: dict[GraphQLObjectType, dict[str, _Leaf | None]] = {}
-_relations: dict[GraphQLObjectType, dict[str, _Relation | None]] = {}
+_sources: dict[GraphQLObjectType, dict[str, _Source | None]] = {}
 
 
-def _relation(parent_type: GraphQLObjectType, name: str) -> _Relation | None:
-    fields = _relations.setdefault(parent_type, {})
+def _source(parent_type: GraphQLObjectType, name: str) -> _Source | None:
+    fields = _sources.setdefault(parent_type, {})
     try:
         return fields[name]
     except KeyError:
         field = parent_type.fields.get(name)
-        relation = fields[name] = preloaded_relation(field) if field is not None else None
-        return relation
+        source = fields[name] = value_source(field) if field is not None else None
+        return source
 
 
 def _leaf(parent_type: GraphQLObjectType, name: str) -> _Leaf | None:
@@ -121,6 +136,7 @@ _Plan = list[tuple[str, FieldDetailsList, _Leaf | None]]
 
 class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
     _plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, _Plan]]
+    _treeables: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, bool]]
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> _Plan:
         """Each field of the set with its shortcut, per object type and field set (graphql-
@@ -206,15 +222,23 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        """A field that is not a plain leaf: a preloaded relation is completed from its
-        attribute (graphql-core's execute_field, with the attribute as the resolver's
-        answer); anything else the usual way."""
-        relation = _relation(parent_type, details[0].node.name.value)
-        value = None if relation is None else getattr(source, relation.attr, None)
-        if relation is None or value is None:
+        """A field that is not a plain leaf. When its value and everything selected below
+        it can be read without resolvers (plain and preloaded attributes all the way down)
+        and hold no surprise, the answer is built in one pass (`_tree`). Otherwise a
+        preloaded relation is completed from its attribute (graphql-core's execute_field,
+        with the attribute as the resolver's answer), and anything else the usual way."""
+        found = _source(parent_type, details[0].node.name.value)
+        value = None if found is None else getattr(source, found.attr, None)
+        if found is None or (value is None and not found.plain):
             return super().execute_field(parent_type, source, details, path, position_context)
-        field = relation.field
+        field = found.field
         return_type = field.type
+        if self._treeable(return_type, details):
+            tree = self._tree(return_type, details, value)
+            if tree is not _USUAL:
+                return tree
+        if found.plain:
+            return super().execute_field(parent_type, source, details, path, position_context)
         info = self.build_resolve_info(field, to_nodes(details), parent_type, path)
         try:
             completed = self.complete_value(
@@ -234,6 +258,82 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
                 return None
 
         return await_completed()
+
+    def _treeable(self, return_type: Any, details: FieldDetailsList) -> bool:
+        """Whether every field selected below is a plain leaf or has a value source, down
+        to the leaves (no resolver, no abstract type, no deferred part)."""
+        named = return_type
+        while isinstance(named, GraphQLNonNull | GraphQLList):
+            named = named.of_type
+        if is_leaf_type(named):
+            return True
+        if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
+            return False
+        key = (named, id(details))
+        try:
+            known = self._treeables
+        except AttributeError:
+            known = self._treeables = {}
+        if key not in known:
+            known[key] = (details, False)  # a cycle in the selection cannot be: no matter
+            fields, deferred, _ = self.collect_subfields(named, details)
+            result = not deferred
+            for _, sub_details, leaf in self._plan(named, fields):
+                if not result or leaf is not None:
+                    continue
+                found = _source(named, sub_details[0].node.name.value)
+                result = found is not None and self._treeable(found.field.type, sub_details)
+            known[key] = (details, result)
+        return known[key][1]
+
+    def _tree(self, return_type: Any, details: FieldDetailsList, value: Any) -> Any:
+        """The completed value, built in one pass, or `_USUAL` at the first surprise (a
+        null where none may be, a value a type refuses, an error, an awaitable, a relation
+        not preloaded). Nothing is recorded on the way, so giving up leaves no trace."""
+        if isinstance(return_type, GraphQLNonNull):
+            if value is None:
+                return _USUAL
+            return self._tree(return_type.of_type, details, value)
+        if value is None:
+            return None
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            return _USUAL
+        if isinstance(return_type, GraphQLList):
+            if not isinstance(value, list | tuple):
+                return _USUAL
+            items = []
+            for item in value:
+                completed = self._tree(return_type.of_type, details, item)
+                if completed is _USUAL:
+                    return _USUAL
+                items.append(completed)
+            return items
+        if isinstance(return_type, GraphQLObjectType):
+            return self._object(return_type, details, value)
+        try:
+            coerced = return_type.coerce_output_value(value)
+        except Exception:
+            return _USUAL
+        return _USUAL if coerced is None or coerced is Undefined else coerced
+
+    def _object(self, object_type: GraphQLObjectType, details: FieldDetailsList, value: Any) -> Any:
+        fields, _, _ = self.collect_subfields(object_type, details)
+        answer: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        for name, sub_details, leaf in self._plan(object_type, fields):
+            if leaf is not None:
+                completed = _read(leaf, value, is_awaitable)
+            else:
+                found = _source(object_type, sub_details[0].node.name.value)
+                assert found is not None  # _treeable said so
+                inner = getattr(value, found.attr, None)
+                if inner is None and not found.plain:
+                    return _USUAL
+                completed = self._tree(found.field.type, sub_details, inner)
+            if completed is _USUAL:
+                return _USUAL
+            answer[name] = completed
+        return answer
 
 
 _USUAL = object()

@@ -19,6 +19,7 @@ from gateway.api.context import Info
 from gateway.api.types import Node, ParseRule, Trigger, Workflow
 from gateway.store import lookups
 from gateway.store.lookups import Row
+from gateway.workflows.apply import trigger_url
 
 
 def selects(selections: Iterable[Selection], *path: str) -> bool:
@@ -60,6 +61,9 @@ async def preload_workflows(info: Info, workflows: Sequence[Workflow], *path: st
     if not selects(selected, *path, "trigger"):
         return
     triggers = [Trigger.from_row(row) for row in await lookups.triggers_by_workflow(ids)]
+    settings = info.context.settings
+    for trigger in triggers:
+        trigger.preloaded_url = trigger_url(settings, trigger.key)
     by_workflow = {trigger.workflow_id: trigger for trigger in triggers}
     for workflow in workflows:
         workflow.preloaded_trigger = by_workflow.get(workflow.row_id)

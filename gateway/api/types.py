@@ -138,6 +138,7 @@ class Trigger:
     workflow_id: strawberry.Private[int]
     row_id: strawberry.Private[int]
     preloaded_rules: strawberry.Private[list[ParseRule] | None] = None
+    preloaded_url: strawberry.Private[str | None] = None
 
     @classmethod
     def from_row(cls, row: Row) -> Trigger:
@@ -154,8 +155,13 @@ class Trigger:
             row_id=row["id"],
         )
 
-    @strawberry.field(description="The webhook URL: GATEWAY_PUBLIC_URL + /api/webhook:trigger/key")
+    @strawberry.field(
+        description="The webhook URL: GATEWAY_PUBLIC_URL + /api/webhook:trigger/key",
+        metadata={PRELOADED: "preloaded_url"},
+    )
     def url(self, info: Info) -> str:
+        if self.preloaded_url is not None:
+            return self.preloaded_url
         return trigger_url(info.context.settings, self.key)
 
     @strawberry.field(
