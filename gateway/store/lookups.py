@@ -79,16 +79,19 @@ def _converter(field: fields.Field[Any]) -> Callable[[Any], Any] | None:
 
 
 @functools.cache
-def _table(model: type[Model]) -> tuple[str, list[tuple[str, Callable[[Any], Any]]]]:
-    """`SELECT <columns> FROM <table>` and the conversions of the model's columns."""
+def _table(
+    model: type[Model],
+) -> tuple[str, list[str], list[tuple[str, Callable[[Any], Any]]]]:
+    """`SELECT <columns> FROM <table>`, the columns, and the conversions they need."""
     projection = model._meta.fields_db_projection
-    select = ", ".join(f'"{column}"' for column in projection.values())
+    columns = list(projection.values())
+    select = ", ".join(f'"{column}"' for column in columns)
     converters = [
         (column, converter)
         for name, column in projection.items()
         if (converter := _converter(model._meta.fields_map[name])) is not None
     ]
-    return f'SELECT {select} FROM "{model._meta.db_table}"', converters
+    return f'SELECT {select} FROM "{model._meta.db_table}"', columns, converters
 
 
 async def _select(
@@ -120,11 +123,17 @@ def _sorted(rows: list[Row], order: str) -> list[Row]:
 async def _query(
     model: type[Model], where: str, values: list[Any], order: str, limit: int | None = None
 ) -> list[Row]:
-    select, converters = _table(model)
+    select, columns, converters = _table(model)
     sql = f"{select} {where} ORDER BY {order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    rows: list[Row] = await connections.get("default").execute_query_dict(sql, values)
+    client = connections.get("default")
+    rows: list[Row]
+    if client.capabilities.dialect == "sqlite":  # rows by position: dict(sqlite3.Row) is slow
+        _, records = await client.execute_query(sql, values)
+        rows = [dict(zip(columns, record)) for record in records]  # noqa: B905 (our SELECT)
+    else:
+        rows = await client.execute_query_dict(sql, values)
     for row in rows:
         for column, convert in converters:
             value = row[column]
