@@ -228,8 +228,8 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
         preloaded relation is completed from its attribute (graphql-core's execute_field,
         with the attribute as the resolver's answer), and anything else the usual way."""
         found = _source(parent_type, details[0].node.name.value)
-        value = None if found is None else getattr(source, found.attr, None)
-        if found is None or (value is None and not found.plain):
+        value = Undefined if found is None else getattr(source, found.attr, Undefined)
+        if found is None or value is Undefined or (value is None and not found.plain):
             return super().execute_field(parent_type, source, details, path, position_context)
         field = found.field
         return_type = field.type
@@ -326,9 +326,9 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 found = _source(object_type, sub_details[0].node.name.value)
                 assert found is not None  # _treeable said so
-                inner = getattr(value, found.attr, None)
-                if inner is None and not found.plain:
-                    return _USUAL
+                inner = getattr(value, found.attr, Undefined)
+                if inner is Undefined or (inner is None and not found.plain):
+                    return _USUAL  # missing, or not preloaded: the resolver decides
                 completed = self._tree(found.field.type, sub_details, inner)
             if completed is _USUAL:
                 return _USUAL
