@@ -20,7 +20,8 @@ directly, without Strawberry's resolver wrappers.
 from __future__ import annotations
 
 import builtins
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 from graphql import (
     GraphQLBoolean,
@@ -106,54 +107,57 @@ def preloaded_relation(field: GraphQLField) -> _Source | None:
     return source if source is not None and not source.plain else None
 
 
+T = TypeVar("T")
 # Per object type (by identity: a process builds its schemas once), per field name.
 _leaves: dict[GraphQLObjectType, dict[str, _Leaf | None]] = {}
 _sources: dict[GraphQLObjectType, dict[str, _Source | None]] = {}
 
 
-def _source(parent_type: GraphQLObjectType, name: str) -> _Source | None:
-    fields = _sources.setdefault(parent_type, {})
+def _per_field(
+    cache: dict[GraphQLObjectType, dict[str, T | None]],
+    build: Callable[[GraphQLField], T | None],
+    parent_type: GraphQLObjectType,
+    name: str,
+) -> T | None:
+    fields = cache.setdefault(parent_type, {})
     try:
         return fields[name]
     except KeyError:
         field = parent_type.fields.get(name)
-        source = fields[name] = value_source(field) if field is not None else None
-        return source
+        built = fields[name] = build(field) if field is not None else None
+        return built
+
+
+def _source(parent_type: GraphQLObjectType, name: str) -> _Source | None:
+    return _per_field(_sources, value_source, parent_type, name)
 
 
 def _leaf(parent_type: GraphQLObjectType, name: str) -> _Leaf | None:
-    fields = _leaves.setdefault(parent_type, {})
-    try:
-        return fields[name]
-    except KeyError:
-        field = parent_type.fields.get(name)
-        leaf = fields[name] = plain_leaf(field) if field is not None else None
-        return leaf
+    return _per_field(_leaves, plain_leaf, parent_type, name)
 
 
 _Plan = list[tuple[str, FieldDetailsList, _Leaf | None]]
 
 
 class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
-    _plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, _Plan]]
-    _treeables: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, bool]]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Keyed by id: the field set or selection is kept alive beside its entry, so its
+        # id is not reused while this execution runs.
+        self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, _Plan]] = {}
+        self._treeables: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, bool]] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> _Plan:
         """Each field of the set with its shortcut, per object type and field set (graphql-
-        core collects one set for all the items of a list); the set is kept alive with it,
-        so its id is not reused while this execution runs."""
-        try:
-            plans = self._plans
-        except AttributeError:
-            plans = self._plans = {}
+        core collects one set for all the items of a list)."""
         key = (parent_type, id(fields))
-        cached = plans.get(key)
+        cached = self._plans.get(key)
         if cached is None:
             plan = [
                 (name, details, _leaf(parent_type, details[0].node.name.value))
                 for name, details in fields.items()
             ]
-            cached = plans[key] = (fields, plan)
+            cached = self._plans[key] = (fields, plan)
         return cached[1]
 
     def execute_fields(
@@ -270,12 +274,8 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
         if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
             return False
         key = (named, id(details))
-        try:
-            known = self._treeables
-        except AttributeError:
-            known = self._treeables = {}
+        known = self._treeables
         if key not in known:
-            known[key] = (details, False)  # a cycle in the selection cannot be: no matter
             fields, deferred, _ = self.collect_subfields(named, details)
             result = not deferred
             for _, sub_details, leaf in self._plan(named, fields):

@@ -295,8 +295,8 @@ class Limits:
     async def admit(self, workflow_id: int, rate: Rate | None, client: str | None) -> None:
         """Raise 429 when `client` (None: not tracked) has failed too often on this
         trigger, or when the trigger is over its rate; count the call otherwise."""
-        key = f"auth:{workflow_id}:{client}"
-        if client is not None and self.counter.may_refuse(key):
+        key = f"auth:{workflow_id}:{client}" if client is not None else None
+        if key is not None and self.counter.may_refuse(key):
             blocked = await self.counter.hit(key, AUTH_FAILURES, 0)
             if not blocked.allowed:
                 raise too_many(
