@@ -40,6 +40,16 @@ async def drain(settings: Settings, job: Job, ids: list[uuid.UUID]) -> BatchWork
     return worker
 
 
+def recording() -> tuple[list[str], Job]:
+    """A job that notes the executions it was run for."""
+    ran: list[str] = []
+
+    async def job(ctx: dict[str, Any], execution_id: str) -> None:
+        ran.append(execution_id)
+
+    return ran, job
+
+
 async def queue_state(pool: ArqRedis, settings: Settings, ids: list[uuid.UUID]) -> list[Any]:
     """Per job: (queued, its payload kept, in progress)."""
     rows = []
@@ -58,10 +68,7 @@ async def queue_state(pool: ArqRedis, settings: Settings, ids: list[uuid.UUID]) 
 async def test_due_jobs_start_once_and_finish_together(arq_settings: SettingsFactory) -> None:
     settings = arq_settings()
     pool = await connect(settings)
-    ran: list[str] = []
-
-    async def job(ctx: dict[str, Any], execution_id: str) -> None:
-        ran.append(execution_id)
+    ran, job = recording()
 
     ids = [uuid.uuid4() for _ in range(5)]
     elsewhere, expired = ids[3], ids[4]
@@ -82,10 +89,7 @@ async def test_due_jobs_start_once_and_finish_together(arq_settings: SettingsFac
 async def test_a_job_not_due_yet_waits(arq_settings: SettingsFactory) -> None:
     settings = arq_settings()
     pool = await connect(settings)
-    ran: list[str] = []
-
-    async def job(ctx: dict[str, Any], execution_id: str) -> None:
-        ran.append(execution_id)
+    ran, job = recording()
 
     now, later = uuid.uuid4(), uuid.uuid4()
     try:
@@ -155,10 +159,7 @@ async def test_a_failing_job_ends_and_a_cancelled_one_stays_queued(
 async def test_a_job_past_its_tries_ends_without_running(arq_settings: SettingsFactory) -> None:
     settings = arq_settings()
     pool = await connect(settings)
-    ran: list[str] = []
-
-    async def job(ctx: dict[str, Any], execution_id: str) -> None:
-        ran.append(execution_id)
+    ran, job = recording()
 
     execution_id = uuid.uuid4()
     try:
