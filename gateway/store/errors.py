@@ -48,18 +48,29 @@ def _service_failure(exc: BaseException | None) -> bool:
     return False
 
 
+_INTEGRITY_ERRORS = (  # the latter two: sqlite_trip.py and pg_trip.py, without Tortoise
+    IntegrityError,
+    sqlite3.IntegrityError,
+    asyncpg.IntegrityConstraintViolationError,
+)
+
+
+def translate(action: str, exc: Exception) -> Exception:
+    """The gateway error a driver error stands for, or `exc` itself (a bug, not an outage)."""
+    if isinstance(exc, _INTEGRITY_ERRORS):
+        return Conflict(f"{action}: {exc}")
+    if _service_failure(exc):
+        return StoreUnavailable(f"{action}: database unavailable ({exc})")
+    return exc
+
+
 @asynccontextmanager
 async def translated(action: str) -> AsyncIterator[None]:
     """Run a block of database calls; driver errors come out as gateway errors."""
     try:
         yield
-    except (  # the latter two: sqlite_trip.py and pg_trip.py, without Tortoise
-        IntegrityError,
-        sqlite3.IntegrityError,
-        asyncpg.IntegrityConstraintViolationError,
-    ) as exc:
-        raise Conflict(f"{action}: {exc}") from exc
     except Exception as exc:
-        if _service_failure(exc):
-            raise StoreUnavailable(f"{action}: database unavailable ({exc})") from exc
-        raise
+        error = translate(action, exc)
+        if error is exc:
+            raise
+        raise error from exc

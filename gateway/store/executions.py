@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ from gateway.statuses import ExecutionStatus
 from gateway.store import pg_trip, sqlite_trip
 from gateway.store.claims import Claimed, Known, claim_statement, claimed_rows
 from gateway.store.dedup import DedupClaim, insert_claims, settle_key
-from gateway.store.errors import translated
+from gateway.store.errors import translate, translated
 from gateway.store.finishes import (
     SQLITE_BATCH_UPDATE,
     FinishExecution,
@@ -51,6 +52,7 @@ from gateway.store.rows import (
 from gateway.store.sqlite_trip import Trip
 
 log = logging.getLogger("gateway.store")
+_WRITE = "write executions"
 
 
 @dataclass
@@ -133,7 +135,7 @@ async def _commit(ops: Sequence[Operation]) -> list[Any]:
     keys = [op.claim for op in ops if isinstance(op, ClaimKey)]
     keys += [op.dedup for op in inserts if op.dedup is not None]
     jobs: list[list[Any]] = []
-    async with translated("write executions"), in_transaction() as conn:
+    async with translated(_WRITE), in_transaction() as conn:
         if keys:
             await insert_claims(keys, conn)
         await insert(
@@ -195,18 +197,17 @@ def _hand_out(
             results[index] = [claimed.pop(i) for i in op.ids if i in claimed]
 
 
-def _one_trip(ops: Sequence[Operation]) -> bool:
-    """Whether the commit is the common kind `sqlite_trip` runs: new executions without
-    de-duplication keys, claims, and plain finishes."""
-    return SQLITE_BATCH_UPDATE and all(
+def _in_one_trip(op: Operation) -> bool:
+    """Whether `op` is of the common kinds `sqlite_trip` runs: a new execution without a
+    de-duplication key, a claim, a plain finish."""
+    return SQLITE_BATCH_UPDATE and (
         isinstance(op, ClaimBatch)
         or (isinstance(op, NewExecution) and op.dedup is None)
         or (isinstance(op, FinishExecution) and plain(op))
-        for op in ops
     )
 
 
-async def _commit_in_one_trip(ops: Sequence[Operation]) -> list[Any]:
+def _trip(ops: Sequence[Operation]) -> tuple[Trip, Known]:
     inserts = [op for op in ops if isinstance(op, NewExecution)]
     finishes = [op for op in ops if isinstance(op, FinishExecution)]
     jobs = [row for new in inserts for row in job_values(new.id, new.jobs)]
@@ -219,12 +220,28 @@ async def _commit_in_one_trip(ops: Sequence[Operation]) -> list[Any]:
         finishes=plain_statements("sqlite", finishes),
         after=lambda finished: sqlite_inserts("jobs", JOB_COLUMNS, plain_jobs(finishes, finished)),
     )
-    async with translated("write executions"):
-        done = await sqlite_trip.commit(trip)
+    return trip, known
+
+
+def _trip_results(ops: Sequence[Operation], done: sqlite_trip.Done, known: Known) -> list[Any]:
     results: list[Any] = [None] * len(ops)
     claimed = {c.id: c for rows in done.claimed for c in claimed_rows(rows, known)}
     _hand_out(ops, claimed, results)
     return results
+
+
+async def _commit_in_one_trip(ops: Sequence[Operation]) -> list[Any]:
+    trip, known = _trip(ops)
+    async with translated(_WRITE):
+        done = await sqlite_trip.commit(trip)
+    return _trip_results(ops, done, known)
+
+
+def _commit_pending(run: Callable[[Trip], sqlite_trip.Done], batch: Sequence[Pending]) -> Any:
+    """A drained batch, in the database thread (`sqlite_trip.drain`)."""
+    ops = [op for op, _ in batch]
+    trip, known = _trip(ops)
+    return _trip_results(ops, run(trip), known)
 
 
 _CLAIM_CHUNK = 5000
@@ -296,20 +313,52 @@ class ExecutionWriter:
 
     async def _flush(self) -> None:
         while self._pending:
+            if _in_one_trip(self._pending[0][0]) and sqlite_trip.available():
+                failed = await sqlite_trip.drain(self._drain_plan())
+                if failed is not None:
+                    await self._failed(list(failed[0]), failed[1])
+                continue
             batch = self._pending[: self.max_batch]
             del self._pending[: self.max_batch]
             try:
                 results = await _isolated([op for op, _ in batch])
-            except GatewayError as exc:
-                if len(batch) == 1:
-                    _fail(batch, exc)
-                else:
-                    await self._one_by_one(batch)
-            except Exception as exc:  # a bug, not an outage: each caller logs and answers 500
-                log.exception("execution write failed")
-                _fail(batch, exc)
+            except Exception as exc:
+                await self._failed(batch, exc)
             else:
                 _resolve(batch, results)
+
+    def _drain_plan(self) -> sqlite_trip.Drain[Pending]:
+        loop = asyncio.get_running_loop()
+
+        def deliver(batch: Sequence[Pending], results: Any) -> None:
+            with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, batch, results)
+
+        return sqlite_trip.Drain(self._take_one_trip, _commit_pending, deliver)
+
+    def _take_one_trip(self) -> list[Pending]:
+        """The pending writes from the front that one trip can commit (in the database
+        thread: the loop only appends meanwhile, so the front is this thread's to take)."""
+        pending = self._pending
+        limit = min(len(pending), self.max_batch)
+        count = 0
+        while count < limit and _in_one_trip(pending[count][0]):
+            count += 1
+        batch = pending[:count]
+        del pending[:count]
+        return batch
+
+    async def _failed(self, batch: list[Pending], exc: Exception) -> None:
+        error = exc if isinstance(exc, GatewayError) else translate(_WRITE, exc)
+        if isinstance(error, GatewayError):
+            if len(batch) == 1:
+                _fail(batch, error)
+            else:
+                await self._one_by_one(batch)
+            return
+        # a bug, not an outage: each caller logs and answers 500
+        log.error("execution write failed", exc_info=exc)
+        _fail(batch, error)
 
     async def _one_by_one(self, batch: list[Pending]) -> None:
         for op, future in batch:
@@ -333,18 +382,18 @@ async def _isolated(ops: list[Operation]) -> list[Any]:
     pool raises before the context is reset); in a child task that leak dies with the
     task instead of poisoning every later commit of the long-lived flusher. A commit in
     one SQLite or PostgreSQL trip opens no Tortoise transaction and needs no task."""
-    if _one_trip(ops) and sqlite_trip.available():
+    if all(_in_one_trip(op) for op in ops) and sqlite_trip.available():
         return await _commit_in_one_trip(ops)
     if _inserts_only(ops) and pg_trip.available():
         sql = insert_sql("executions", EXECUTION_COLUMNS, "postgres")
-        async with translated("write executions"):
+        async with translated(_WRITE):
             rows = [_execution_values(op) for op in ops if isinstance(op, NewExecution)]
             await pg_trip.execute_many(sql, rows)
         return [None] * len(ops)
     return await asyncio.create_task(_commit(ops))
 
 
-def _resolve(batch: list[Pending], results: list[Any]) -> None:
+def _resolve(batch: Sequence[Pending], results: Sequence[Any]) -> None:
     for (_, future), result in zip(batch, results, strict=True):
         if not future.done():
             future.set_result(result)

@@ -8,6 +8,11 @@ this machine under bench scenario 2, a commit took 4.7 ms of which the database'
 was under 1 ms. Here the statements are prepared on the loop and run by one function in
 that thread: one trip per commit.
 
+`drain` goes one step further: the thread itself takes the next pending batch as soon as
+a commit ends, instead of handing back to the event loop and waiting for the loop to hand
+the next batch over. Under bench scenario 2's load that hand-over left the database idle
+for 3.0 ms of every 8 ms commit cycle, while each accepted call waited for its commit.
+
 This uses two private attributes, checked once (`available`): Tortoise's SQLite client's
 connection lock, held so that no other query runs inside this transaction, and aiosqlite's
 `_execute`, which runs a function in its thread. Where they are missing, the writer uses
@@ -17,9 +22,10 @@ the usual path.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tortoise import connections
 
@@ -66,6 +72,50 @@ async def commit(trip: Trip) -> Done:
         connection = client._connection
         done: Done = await connection._execute(_run, connection._conn, trip)
         return done
+
+
+B = TypeVar("B")
+
+
+@dataclass
+class Drain(Generic[B]):
+    """How `drain` takes and commits batches, all called in the database thread:
+    `take()` removes the next batch from what is pending (empty: nothing to do),
+    `commit(run, batch)` writes it with `run` (a `Trip` → `Done` in the open connection) and
+    returns its results, `deliver(batch, results)` hands them to the event loop."""
+
+    take: Callable[[], Sequence[B]]
+    commit: Callable[[Callable[[Trip], Done], Sequence[B]], Any]
+    deliver: Callable[[Sequence[B], Any], None]
+
+
+async def drain(how: Drain[B], budget: float = 0.05) -> tuple[Sequence[B], Exception] | None:
+    """Commit pending batches one after another in the database thread until none is left
+    or `budget` seconds have passed (other queries wait for the connection meanwhile).
+    A batch that fails ends the drain and comes back with its error, undelivered."""
+    client = _client()
+    async with client._lock:
+        connection = client._connection
+        failed: tuple[Sequence[B], Exception] | None = await connection._execute(
+            _drain, connection._conn, how, budget
+        )
+        return failed
+
+
+def _drain(
+    db: sqlite3.Connection, how: Drain[B], budget: float
+) -> tuple[Sequence[B], Exception] | None:
+    deadline = time.monotonic() + budget
+    while time.monotonic() < deadline:
+        batch = how.take()
+        if not batch:
+            break
+        try:
+            results = how.commit(lambda trip: _run(db, trip), batch)
+        except Exception as exc:
+            return batch, exc
+        how.deliver(batch, results)
+    return None
 
 
 def _run(db: sqlite3.Connection, trip: Trip) -> Done:
