@@ -464,3 +464,17 @@ def test_compile_plan_builds_the_tree() -> None:
     branches = plan.steps["if"].branches
     assert {i: [s.key for s in chain] for i, chain in branches.items()} == {0: ["f"], 1: ["t"]}
     assert set(plan.steps) == {"if", "t", "f", "next"}
+
+
+def test_a_plan_of_nodes_that_never_wait_is_instant() -> None:
+    # It needs neither a timer nor a lease heartbeat: nothing can interrupt it.
+    instant = [
+        {"key": "c", "type": "condition", "config": {"rejectOnFalse": False, "calculation": {}}},
+        {"key": "r", "type": "response", "upstream": "c", "branchIndex": 1, "config": {}},
+        {"key": "e", "type": "end", "upstream": "c", "branchIndex": 0, "config": {}},
+    ]
+    assert compile_plan({"nodes": instant}).instant
+    request = {"key": "q", "type": "request", "config": {"url": "http://127.0.0.1/"}}
+    cel = {"key": "x", "type": "condition", "config": {"engine": "cel", "expression": "true"}}
+    assert not compile_plan({"nodes": [*instant, request]}).instant
+    assert not compile_plan({"nodes": [cel]}).instant

@@ -24,12 +24,18 @@ class Step:
     type: str
     node: NodeType
     branches: Mapping[int, tuple[Step, ...]] = field(default_factory=dict)
+    uses_run: bool = True
+    """Whether the node needs its `RunContext` (control nodes): the others are run by
+    `node.run(scope)` directly."""
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     chain: tuple[Step, ...]
     steps: Mapping[str, Step]
+    instant: bool = False
+    """No node of the plan ever waits: a run cannot be timed out (it needs no timer) and
+    ends before any lease renewal."""
 
 
 def chain_key(node: Mapping[str, Any]) -> ChainKey:
@@ -63,8 +69,10 @@ def compile_plan(definition: Mapping[str, Any]) -> Plan:
             type=node["type"],
             node=cls(node["key"], node.get("config") or {}),
             branches={i: build((node["key"], i)) for i in sorted(indices)},
+            uses_run=cls.uses_run(),
         )
         steps[step.key] = step
         return step
 
-    return Plan(chain=build((None, None)), steps=steps)
+    chain = build((None, None))
+    return Plan(chain, steps, instant=all(step.node.instant for step in steps.values()))

@@ -191,9 +191,13 @@ class Processor:
         job = JobRecord(step.key, step.type, utcnow(), position=frame.position)
         self.jobs.append(job)
         frame.jobs.append(job)
-        run = RunContext(self.execution_id, step.key, frame.position, _Branches(self, step, frame))
         try:
-            outcome = await step.node.execute(self.scope(frame.scopes), run)
+            if step.uses_run:
+                branches = _Branches(self, step, frame)
+                run = RunContext(self.execution_id, step.key, frame.position, branches)
+                outcome = await step.node.execute(self.scope(frame.scopes), run)
+            else:
+                outcome = await step.node.run(self.scope(frame.scopes))
         except NodeFailure as exc:
             job.finish(JobStatus.ERROR, {"error": str(exc)})
             return Ended(ExecutionStatus.ERROR, error=f"node {step.key}: {exc}")

@@ -33,7 +33,10 @@ def raw_text(raw: bytes) -> str:
 
 
 async def run_plan(workflow: CompiledWorkflow, processor: Processor) -> RunResult:
-    """Run with the workflow's timeout; a timeout ends the execution ABORTED."""
+    """Run with the workflow's timeout; a timeout ends the execution ABORTED. A plan whose
+    nodes never wait runs without a timer (one costs about 10 µs of a call's time)."""
+    if workflow.untimed:
+        return await processor.run()
     try:
         async with asyncio.timeout(workflow.timeout):
             return await processor.run()
@@ -89,16 +92,17 @@ class Runner:
             await self._park(claimed, result)
             return ExecutionStatus.QUEUED
         await self._finish(claimed, result, workflow)
-        log.info(
-            "execution finished",
-            extra={**_ids(execution_id, workflow), "status": result.status.value},
-        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "execution finished",
+                extra={**_ids(execution_id, workflow), "status": result.status.value},
+            )
         return result.status
 
     async def _run_leased(
         self, execution_id: uuid.UUID, workflow: CompiledWorkflow, processor: Processor
     ) -> RunResult:
-        if not self.lease:
+        if not self.lease or workflow.plan.instant:  # it ends before any renewal
             return await run_plan(workflow, processor)
         work = asyncio.create_task(run_plan(workflow, processor))
         heartbeat = asyncio.create_task(self._heartbeat(execution_id, work, self.lease))

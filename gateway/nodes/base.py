@@ -166,6 +166,9 @@ class NodeType:
     repeats_branches: ClassVar[bool] = False
     # `own_scope`: the node's config may read `$scopes.<its own key>` (a loop's condition).
     own_scope: ClassVar[bool] = False
+    # `instant`: `run` never waits (no I/O, no sandbox), so nothing can time it out; a
+    # node sets it per instance when that depends on its config.
+    instant: bool = False
 
     def __init__(self, key: str, config: JSONObject) -> None:
         self.key = key
@@ -193,8 +196,13 @@ class NodeType:
         raise NotImplementedError
 
     async def execute(self, scope: Scope, run: RunContext) -> Outcome:
-        """What the processor calls; nodes that need `run` override it."""
+        """What the processor calls for nodes that need `run` (they override it); for the
+        others it calls `run` straight away (`uses_run`)."""
         return await self.run(scope)
+
+    @classmethod
+    def uses_run(cls) -> bool:
+        return cls.execute is not NodeType.execute
 
 
 REGISTRY: dict[str, type[NodeType]] = {}

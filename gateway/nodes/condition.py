@@ -27,6 +27,7 @@ class Condition(NodeType):
         super().__init__(key, config)
         self.reject_on_false = bool(config.get("rejectOnFalse", True))
         self.test = Predicate(config)
+        self.instant = self.test.expression is None
 
     @classmethod
     def check(cls, config: Any, field: str) -> list[Problem]:

@@ -20,6 +20,7 @@ class End(NodeType):
     type_name = "end"
     title = "End"
     description = "End the execution with a status."
+    instant = True
 
     def __init__(self, key: str, config: JSONObject) -> None:
         super().__init__(key, config)

@@ -78,6 +78,7 @@ class Response(NodeType):
     title = "HTTP response"
     description = "Answer the webhook call (sync workflows only) and end the execution."
     sync_only = True
+    instant = True
 
     def __init__(self, key: str, config: JSONObject) -> None:
         super().__init__(key, config)

@@ -51,6 +51,8 @@ class CompiledWorkflow:
     signature: Verifier | None = None
     rate_limit: Rate | None = None
     dedup: Dedup | None = None
+    untimed: bool = False
+    """The plan runs without a timer: no node of it waits (`Plan.instant`) or no timeout."""
 
 
 def compile_workflow(
@@ -70,6 +72,7 @@ def compile_workflow(
     timeout_ms = options.get("timeout")
     if timeout_ms is None and sync:
         timeout_ms = default_timeout_ms
+    plan = compile_plan(definition)
     return CompiledWorkflow(
         workflow_id=workflow_id,
         workflow_key=workflow_key,
@@ -85,8 +88,9 @@ def compile_workflow(
         response_status=int(response.get("statusCode", 200)),
         response_headers=CompiledHeaders(response.get("headers")),
         response_body=compile_template(response.get("body", "ok")),
-        plan=compile_plan(definition),
+        plan=plan,
         signature=signature_verifier(trigger.get("signature"), secret_box, workflow_key),
         rate_limit=Rate.from_option(trigger.get("rateLimit")),
         dedup=compile_dedup(trigger.get("deduplicate")),
+        untimed=plan.instant or not timeout_ms,
     )
