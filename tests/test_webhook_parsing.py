@@ -160,6 +160,18 @@ def test_form_body_percent_escapes_follow_the_declared_charset() -> None:
     assert parse_body(content_type, b"name=caf%E9", depth_limit=5) == {"name": "café"}
 
 
+def test_a_query_parsed_again_is_a_new_value() -> None:
+    # Repeated query strings are remembered; parse rules write into what they get, and
+    # that must not reach the next call with the same query.
+    for query in (b"source=x&tag=a&tag=b", b"source=y"):
+        first = parse_query(query)
+        expected = {k: list(v) if isinstance(v, list) else v for k, v in first.items()}
+        first["source"] = 1
+        if "tag" in first:
+            first["tag"].append("c")
+        assert parse_query(query) == expected
+
+
 def test_query_with_raw_utf8_bytes() -> None:
     # What `curl 'http://host/hook?name=café'` sends; browsers escape it, curl does not.
     assert parse_query("name=café".encode()) == {"name": "café"}

@@ -62,14 +62,33 @@ def _flat_query(text: str) -> dict[str, Any] | None:
     return out
 
 
+# Flat query strings parsed lately: a trigger's callers tend to send the same one
+# (`?source=github`), and parsing is a good part of reading a call.
+_FLAT_SEEN: dict[bytes, tuple[dict[str, Any], bool]] = {}
+_FLAT_SEEN_MAX = 1024
+
+
 def parse_query(query_string: bytes) -> dict[str, Any]:
-    """qs semantics: `a[0][b]=1&c=2` → `{"a": [{"b": "1"}], "c": "2"}`."""
+    """qs semantics: `a[0][b]=1&c=2` → `{"a": [{"b": "1"}], "c": "2"}`. A new dict every
+    time (parse rules write into it)."""
     if not query_string:
         return {}
+    seen = _FLAT_SEEN.get(query_string)
+    if seen is not None:
+        flat, repeats = seen
+        if repeats:
+            return {k: list(v) if isinstance(v, list) else v for k, v in flat.items()}
+        return dict(flat)
     # Raw (unescaped) non-ASCII bytes are invalid in a URL; the likeliest intent is UTF-8.
     text = query_string.decode("utf-8", errors="replace")
-    flat = _flat_query(text)
-    return flat if flat is not None else dict(decode(text, _QS_OPTIONS))
+    parsed = _flat_query(text)
+    if parsed is None:
+        return dict(decode(text, _QS_OPTIONS))
+    if len(_FLAT_SEEN) >= _FLAT_SEEN_MAX:
+        _FLAT_SEEN.clear()
+    repeats = any(isinstance(v, list) for v in parsed.values())
+    _FLAT_SEEN[query_string] = (parsed, repeats)
+    return parse_query(query_string)
 
 
 def media_type(content_type: str | None) -> tuple[str, str | None]:

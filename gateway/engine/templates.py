@@ -120,6 +120,22 @@ def _compile_dict(value: dict[Any, Any], refs: list[Reference]) -> Renderer | No
         entries.append((key_renderer, _compile(item, refs)))
     if all(k is None and v is None for k, v in entries):
         return None
+    if all(k is None for k, _ in entries):  # constant keys: copy the dict, fill in the rest
+        base = {
+            key: item if r is None else None
+            for (key, item), (_, r) in zip(value.items(), entries, strict=True)
+        }
+        filled = tuple(
+            (key, r) for key, (_, r) in zip(value, entries, strict=True) if r is not None
+        )
+
+        def fill_dict(scope: Mapping[str, Any]) -> Any:
+            out = base.copy()
+            for key, item in filled:
+                out[key] = item(scope)
+            return out
+
+        return fill_dict
     pairs = tuple(
         (key_r or _constant(key), item_r or _constant(item))
         for (key, item), (key_r, item_r) in zip(value.items(), entries, strict=True)
@@ -135,12 +151,16 @@ def _compile_list(value: list[Any], refs: list[Reference]) -> Renderer | None:
     compiled = [_compile(item, refs) for item in value]
     if all(r is None for r in compiled):
         return None
-    items = tuple(r or _constant(item) for item, r in zip(value, compiled, strict=True))
+    base = [item if r is None else None for item, r in zip(value, compiled, strict=True)]
+    filled = tuple((index, r) for index, r in enumerate(compiled) if r is not None)
 
-    def render_list(scope: Mapping[str, Any]) -> Any:
-        return [item(scope) for item in items]
+    def fill_list(scope: Mapping[str, Any]) -> Any:
+        out = base.copy()
+        for index, item in filled:
+            out[index] = item(scope)
+        return out
 
-    return render_list
+    return fill_list
 
 
 def _compile_string(text: str, refs: list[Reference], *, as_text: bool) -> Renderer | None:
@@ -191,7 +211,19 @@ def _getter(reference: Reference) -> Renderer:
     root, path = reference.root, reference.path
     if not path:
         return lambda scope: scope.get(root)
-    return lambda scope: resolve(scope.get(root), path)
+    if not all(isinstance(segment, str) for segment in path):
+        return lambda scope: resolve(scope.get(root), path)
+
+    def get(scope: Mapping[str, Any]) -> Any:
+        """`resolve`, with plain dicts all the way down walked here (the common case)."""
+        value = scope.get(root)
+        for key in path:
+            if value.__class__ is not dict:
+                return None if value is None else resolve(scope.get(root), path)
+            value = value.get(key)
+        return value
+
+    return get
 
 
 def _constant(value: Any) -> Renderer:

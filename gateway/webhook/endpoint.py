@@ -9,8 +9,7 @@ that path answers 503 with Retry-After, never a 2xx.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, MutableMapping
-from contextlib import asynccontextmanager
+from collections.abc import MutableMapping
 from time import perf_counter
 from typing import Any
 
@@ -48,17 +47,12 @@ def _content_length(headers: dict[str, str]) -> int | None:
         raise Rejected(400, "invalid_request", "Content-Length is not a number") from None
 
 
-@asynccontextmanager
-async def _counting_failures(
-    runtime: Runtime, workflow: CompiledWorkflow, client: str | None
-) -> AsyncIterator[None]:
-    """A 401 raised inside counts as a failed attempt of `client` on this trigger."""
-    try:
-        yield
-    except Rejected as rejected:
-        if rejected.status == 401 and client is not None:
-            await runtime.limits.failed(workflow.workflow_id, client)
-        raise
+async def _count_failure(
+    runtime: Runtime, workflow: CompiledWorkflow, client: str | None, rejected: Rejected
+) -> None:
+    """A 401 counts as a failed attempt of `client` on this trigger."""
+    if rejected.status == 401 and client is not None:
+        await runtime.limits.failed(workflow.workflow_id, client)
 
 
 async def read_call(
@@ -71,13 +65,19 @@ async def read_call(
     await runtime.limits.admit(workflow.workflow_id, workflow.rate_limit, client)
     if workflow.username is not None:
         authorization = visible.get("authorization", hidden.get("authorization"))
-        async with _counting_failures(runtime, workflow, client):
+        try:
             check_basic(authorization, workflow.username, workflow.password_hash)
+        except Rejected as rejected:
+            await _count_failure(runtime, workflow, client, rejected)
+            raise
     settings = runtime.settings
     raw = await read_body(receive, settings.body_limit, _content_length(visible))
     if workflow.signature is not None:
-        async with _counting_failures(runtime, workflow, client):
+        try:
             workflow.signature.verify(visible, raw, received_at.timestamp())
+        except Rejected as rejected:
+            await _count_failure(runtime, workflow, client, rejected)
+            raise
     query = parse_query(scope.get("query_string", b""))
     body = parse_body(visible.get("content-type"), raw, settings.json_depth)
     data = {"headers": visible, "query": query, "body": body}
