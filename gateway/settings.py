@@ -73,7 +73,7 @@ class Settings:
     lease: float = 30.0
     sweep_interval: float = 5.0
     delivery_grace: float = 10.0
-    worker_concurrency: int = 128
+    worker_concurrency: int = 512
     prune_interval: float = 3600.0
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
