@@ -75,10 +75,7 @@ def parse_query(query_string: bytes) -> dict[str, Any]:
         return {}
     seen = _FLAT_SEEN.get(query_string)
     if seen is not None:
-        flat, repeats = seen
-        if repeats:
-            return {k: list(v) if isinstance(v, list) else v for k, v in flat.items()}
-        return dict(flat)
+        return _fresh(*seen)
     # Raw (unescaped) non-ASCII bytes are invalid in a URL; the likeliest intent is UTF-8.
     text = query_string.decode("utf-8", errors="replace")
     parsed = _flat_query(text)
@@ -88,7 +85,14 @@ def parse_query(query_string: bytes) -> dict[str, Any]:
         _FLAT_SEEN.clear()
     repeats = any(isinstance(v, list) for v in parsed.values())
     _FLAT_SEEN[query_string] = (parsed, repeats)
-    return parse_query(query_string)
+    return _fresh(parsed, repeats)
+
+
+def _fresh(flat: dict[str, Any], repeats: bool) -> dict[str, Any]:
+    """A copy of a remembered flat query that nothing else holds (its lists copied too)."""
+    if repeats:
+        return {k: list(v) if isinstance(v, list) else v for k, v in flat.items()}
+    return dict(flat)
 
 
 def media_type(content_type: str | None) -> tuple[str, str | None]:

@@ -128,14 +128,7 @@ def _compile_dict(value: dict[Any, Any], refs: list[Reference]) -> Renderer | No
         filled = tuple(
             (key, r) for key, (_, r) in zip(value, entries, strict=True) if r is not None
         )
-
-        def fill_dict(scope: Mapping[str, Any]) -> Any:
-            out = base.copy()
-            for key, item in filled:
-                out[key] = item(scope)
-            return out
-
-        return fill_dict
+        return _filler(base, filled)
     pairs = tuple(
         (key_r or _constant(key), item_r or _constant(item))
         for (key, item), (key_r, item_r) in zip(value.items(), entries, strict=True)
@@ -153,14 +146,20 @@ def _compile_list(value: list[Any], refs: list[Reference]) -> Renderer | None:
         return None
     base = [item if r is None else None for item, r in zip(value, compiled, strict=True)]
     filled = tuple((index, r) for index, r in enumerate(compiled) if r is not None)
+    return _filler(base, filled)
 
-    def fill_list(scope: Mapping[str, Any]) -> Any:
+
+def _filler(base: dict[Any, Any] | list[Any], filled: tuple[tuple[Any, Renderer], ...]) -> Renderer:
+    """A renderer that copies `base` (the constant parts) and sets each (key or index,
+    renderer) of `filled` in the copy."""
+
+    def fill(scope: Mapping[str, Any]) -> Any:
         out = base.copy()
-        for index, item in filled:
-            out[index] = item(scope)
+        for place, item in filled:
+            out[place] = item(scope)
         return out
 
-    return fill_list
+    return fill
 
 
 def _compile_string(text: str, refs: list[Reference], *, as_text: bool) -> Renderer | None:
