@@ -3,7 +3,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from prometheus_client import generate_latest
 
+from gateway.metrics import Metrics
 from gateway.store.models import Execution
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, free_port, running_gateway
@@ -48,6 +50,24 @@ async def test_metrics_count_calls_and_executions(gateway: Gateway) -> None:
     assert 'gateway_executions{status="RESOLVED"} 3.0' in text
     assert "gateway_queue_depth 0.0" in text
     assert "gateway_worker_lag_seconds 0.0" in text
+
+
+def test_latency_histogram_buckets_are_cumulative_and_bounds_inclusive() -> None:
+    metrics = Metrics()
+    for seconds in (0.0005, 0.001, 0.02, 45.0):
+        metrics.observe("flow", 200, seconds)
+    metrics.observe("flow", 500, 0.2)
+
+    text = generate_latest(metrics.registry).decode()
+
+    bucket = 'gateway_webhook_request_seconds_bucket{le="%s",workflow="flow"} %s'
+    assert bucket % ("0.001", "2.0") in text  # 0.0005 and 0.001 itself
+    assert bucket % ("0.025", "3.0") in text
+    assert bucket % ("0.25", "4.0") in text
+    assert bucket % ("30.0", "4.0") in text
+    assert bucket % ("+Inf", "5.0") in text
+    assert 'gateway_webhook_request_seconds_sum{workflow="flow"} 45.2215' in text
+    assert 'gateway_webhook_requests_total{status="500",workflow="flow"} 1.0' in text
 
 
 async def test_credentials_are_neither_logged_nor_stored(
