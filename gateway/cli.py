@@ -27,7 +27,7 @@ from gateway.statuses import ExecutionStatus
 from gateway.store import executions
 from gateway.store.db import close_store, migrate, open_store
 from gateway.store.tokens import delete_token, list_tokens
-from gateway.tuning import tune_gc
+from gateway.tuning import tune_process
 from gateway.workflows.apply import apply_documents, prepare, trigger_url
 from gateway.workflows.documents import read_sources
 from gateway.workflows.export import dump_yaml, export_documents
@@ -167,7 +167,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         _print_problems(exc)
         return 1
 
-    tune_gc()
+    tune_process()
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -188,7 +188,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         print("error: gateway worker needs GATEWAY_REDIS_URL", file=sys.stderr)
         return 1
     asyncio.run(preflight(dataclasses.replace(settings, workflows_dir=None), serves_api=False))
-    tune_gc()
+    tune_process()
     uvloop.run(serve_worker(settings))
     return 0
 
