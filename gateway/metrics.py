@@ -22,7 +22,7 @@ from prometheus_client.utils import floatToGoString
 from gateway.store import claims
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
-_BOUNDS = (*(floatToGoString(b) for b in LATENCY_BUCKETS), "+Inf")
+_BOUNDS = (*(floatToGoString(b) for b in LATENCY_BUCKETS), "+Inf")  # type: ignore[no-untyped-call]
 
 
 class WebhookCalls(Collector):
