@@ -37,17 +37,24 @@ async def test_sqlite_runs_in_wal_with_full_sync(gateway: Gateway) -> None:
 
     _, journal = await conn.execute_query("PRAGMA journal_mode")
     _, synchronous = await conn.execute_query("PRAGMA synchronous")
+    _, size_limit = await conn.execute_query("PRAGMA journal_size_limit")
 
     assert tuple(journal[0]) == ("wal",)
     assert tuple(synchronous[0]) == (2,)  # FULL
+    assert tuple(size_limit[0]) == (
+        64 * 1024 * 1024,
+    )  # the WAL is not shrunk after each checkpoint
 
 
 def test_sqlite_url_gets_durability_pragmas() -> None:
     url = database_url(Settings(database_url="sqlite://data/x.db"))
     explicit = database_url(Settings(database_url="sqlite://data/x.db?synchronous=NORMAL"))
 
-    assert url == "sqlite://data/x.db?journal_mode=WAL&synchronous=FULL"
-    assert explicit.endswith("synchronous=NORMAL")
+    assert url == (
+        "sqlite://data/x.db?journal_mode=WAL&synchronous=FULL&journal_size_limit=67108864"
+    )
+    assert "synchronous=NORMAL" in explicit
+    assert "synchronous=FULL" not in explicit
 
 
 def wrapped(cause: BaseException) -> OperationalError:
