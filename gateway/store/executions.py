@@ -43,8 +43,8 @@ from gateway.store.rows import (
     JOB_COLUMNS,
     Statement,
     insert,
-    insert_sql,
     job_values,
+    pg_insert,
     sqlite_chunks,
     sqlite_inserts,
     to_json,
@@ -372,7 +372,7 @@ class ExecutionWriter:
 
 def _inserts_only(ops: Sequence[Operation]) -> bool:
     """Whether the commit is only new executions without jobs or de-duplication keys (an
-    async accept's): one `executemany`, which `pg_trip` runs in one round trip."""
+    async accept's): one statement, which `pg_trip` runs in one round trip."""
     return all(isinstance(op, NewExecution) and op.dedup is None and not op.jobs for op in ops)
 
 
@@ -385,10 +385,9 @@ async def _isolated(ops: list[Operation]) -> list[Any]:
     if all(_in_one_trip(op) for op in ops) and sqlite_trip.available():
         return await _commit_in_one_trip(ops)
     if _inserts_only(ops) and pg_trip.available():
-        sql = insert_sql("executions", EXECUTION_COLUMNS, "postgres")
         async with translated(_WRITE):
             rows = [_execution_values(op) for op in ops if isinstance(op, NewExecution)]
-            await pg_trip.execute_many(sql, rows)
+            await pg_trip.execute(*pg_insert("executions", EXECUTION_COLUMNS, rows))
         return [None] * len(ops)
     return await asyncio.create_task(_commit(ops))
 

@@ -1,12 +1,11 @@
-"""A group commit on PostgreSQL that is one `executemany`, in one round trip.
+"""A group commit on PostgreSQL that is one statement, in one round trip.
 
 Through Tortoise a commit is a pool acquire, BEGIN, the statements, COMMIT, and the reset
 query asyncpg sends when the connection goes back to the pool: under bench scenario 3 a
 server's commit of accepted executions took 9.6 ms, against 1.1 ms for such a commit
 alone, because each of those round trips waits its turn on a busy event loop. A commit
-whose only statement is one `executemany` needs no explicit transaction: asyncpg sends it
-as one pipeline ending in a single Sync, which PostgreSQL runs as one implicit
-transaction (asyncpg documents `executemany` as atomic since 0.22). Its caller is answered
+whose only statement is one insert of many rows (`rows.pg_insert`) needs no explicit
+transaction: PostgreSQL runs a lone statement as its own transaction. Its caller is answered
 as soon as it returns; the connection goes back to the pool (and is reset) meanwhile.
 
 This reads Tortoise's asyncpg pool (a private attribute, checked by `available`); where it
@@ -34,13 +33,13 @@ def available() -> bool:
     return _pool() is not None
 
 
-async def execute_many(sql: str, rows: list[list[Any]]) -> None:
-    """`sql` for every row, all or nothing, committed when this returns."""
+async def execute(sql: str, args: list[Any]) -> None:
+    """One statement, committed when this returns (its own implicit transaction)."""
     pool = _pool()
     assert pool is not None, "pg_trip used without an asyncpg pool"
     connection = await pool.acquire()
     try:
-        await connection.executemany(sql, rows)
+        await connection.execute(sql, *args)
     except BaseException:
         await pool.release(connection)  # a broken connection is closed, not reused
         raise

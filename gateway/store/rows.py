@@ -1,4 +1,5 @@
-"""Hot-path inserts as plain parameterised SQL, one `executemany` per table per batch.
+"""Hot-path inserts as plain parameterised SQL, one statement per table per batch
+(multi-row on SQLite, column arrays on PostgreSQL).
 
 Building a Tortoise model per row cost more than the insert itself (profiled: about a
 sixth of a sync call). Values are encoded the way Tortoise stores them, so the ORM reads
@@ -45,6 +46,23 @@ JOB_COLUMNS = (
     "finished_at",
 )
 
+# PostgreSQL types of the columns above, for inserts that take each column as one array.
+PG_TYPES = {
+    "id": "uuid",
+    "execution_id": "uuid",
+    "workflow_id": "int",
+    "version_id": "int",
+    "attempts": "int",
+    "raw_body": "bytea",
+    "context": "jsonb",
+    "response": "jsonb",
+    "result": "jsonb",
+    "position": "jsonb",
+    "created_at": "timestamptz",
+    "started_at": "timestamptz",
+    "finished_at": "timestamptz",
+}
+
 
 # Bound parameters per SQLite statement: SQLITE_MAX_VARIABLE_NUMBER is 32766 since 3.32.
 T = TypeVar("T")
@@ -70,11 +88,11 @@ def to_json(value: Any) -> str | None:
     return orjson.dumps(value, default=str).decode()
 
 
-def insert_sql(table: str, columns: Sequence[str], dialect: str, rows: int = 1) -> str:
-    if dialect == "sqlite":
-        marks = ", ".join(["(" + ", ".join("?" for _ in columns) + ")"] * rows)
-    else:
-        marks = "(" + ", ".join(f"${i}" for i in range(1, len(columns) + 1)) + ")"
+Statement = tuple[str, list[Any]]
+
+
+def sqlite_insert_sql(table: str, columns: Sequence[str], rows: int = 1) -> str:
+    marks = ", ".join(["(" + ", ".join("?" for _ in columns) + ")"] * rows)
     names = ", ".join(f'"{c}"' for c in columns)
     return f'INSERT INTO "{table}" ({names}) VALUES {marks}'
 
@@ -96,29 +114,39 @@ def job_values(execution_id: uuid.UUID, jobs: Iterable[JobRecord]) -> list[list[
     ]
 
 
+def pg_insert(table: str, columns: Sequence[str], rows: list[list[Any]]) -> Statement:
+    """`rows` as one PostgreSQL statement that takes each column as an array (`unnest`):
+    one execution of the statement for the whole batch. An `executemany` runs it once per
+    row, and under bench scenario 3 PostgreSQL was the busiest process on the machine."""
+    arrays = ", ".join(
+        f"${i}::{PG_TYPES.get(column, 'text')}[]" for i, column in enumerate(columns, start=1)
+    )
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays})'
+    return sql, [list(column) for column in zip(*rows, strict=True)]
+
+
 async def insert(
     conn: BaseDBAsyncClient, table: str, columns: Sequence[str], rows: list[list[Any]]
 ) -> None:
-    """PostgreSQL: one pipelined `executemany`. SQLite: multi-row statements. Python's
-    sqlite3 takes the GIL back after every row of an `executemany`, and while the event
-    loop is busy each take waits a switch interval: measured on this machine, 390 rows
-    took 8 ms alone and 1.45 s beside a busy thread, and 52 ms as one statement."""
+    """PostgreSQL: one statement over column arrays (`pg_insert`). SQLite: multi-row
+    statements. Python's sqlite3 takes the GIL back after every row of an `executemany`,
+    and while the event loop is busy each take waits a switch interval: measured on this
+    machine, 390 rows took 8 ms alone and 1.45 s beside a busy thread, and 52 ms as one
+    statement."""
     if not rows:
         return
     dialect = conn.capabilities.dialect
     if dialect != "sqlite":
-        await conn.execute_many(insert_sql(table, columns, dialect), rows)
+        await conn.execute_query(*pg_insert(table, columns, rows))
         return
     for sql, values in sqlite_inserts(table, columns, rows):
         await conn.execute_query(sql, values)
 
 
-Statement = tuple[str, list[Any]]
-
-
 def sqlite_inserts(table: str, columns: Sequence[str], rows: list[list[Any]]) -> list[Statement]:
     """`rows` as multi-row SQLite INSERT statements (see `insert`)."""
     return [
-        (insert_sql(table, columns, "sqlite", len(chunk)), [v for row in chunk for v in row])
+        (sqlite_insert_sql(table, columns, len(chunk)), [v for row in chunk for v in row])
         for chunk in sqlite_chunks(rows, len(columns))
     ]
