@@ -131,11 +131,12 @@ class Execution(Model):
 
     class Meta:
         table = "executions"
+        # Lookups by status (STARTED with an expired lease, parked QUEUED) go through
+        # (status, created_at): an index per such column cost every state change two
+        # more index updates (migration 0005).
         indexes = (
             ("status", "created_at"),
             ("workflow_id", "created_at"),
-            ("status", "lease_until"),
-            ("status", "resume_at"),
         )
 
 
