@@ -270,3 +270,16 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 def test_serve_refuses_an_unmigrated_database_without_a_traceback(tmp_path: Path) -> None:
     result = serve_unmigrated(tmp_path)
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_long_running_commands_tune_the_process() -> None:
+    """`serve` and `worker` call `tune_process`: a rarer young GC and a 0.5 ms GIL switch
+    interval, so SQLite's thread gets the GIL back from a busy loop without a 5 ms wait."""
+    code = (
+        "import gc, sys; from gateway.tuning import tune_process; tune_process(); "
+        "print(sys.getswitchinterval(), gc.get_threshold()[0])"
+    )
+    python = Path(GATEWAY_BIN).parent / "python"
+    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.split() == ["0.0005", "20000"]

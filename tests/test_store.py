@@ -41,9 +41,8 @@ async def test_sqlite_runs_in_wal_with_full_sync(gateway: Gateway) -> None:
 
     assert tuple(journal[0]) == ("wal",)
     assert tuple(synchronous[0]) == (2,)  # FULL
-    assert tuple(size_limit[0]) == (
-        64 * 1024 * 1024,
-    )  # the WAL is not shrunk after each checkpoint
+    # the WAL is not shrunk after each checkpoint
+    assert tuple(size_limit[0]) == (64 * 1024 * 1024,)
 
 
 def test_sqlite_url_gets_durability_pragmas() -> None:
