@@ -31,6 +31,44 @@ async def test_models_and_migrations_agree(settings_factory: SettingsFactory) ->
     assert await model_changes(settings_factory()) == []
 
 
+# A foreign key without an index: executions.version_id is only looked up when a workflow
+# is deleted (its versions go with it), and every accepted call would pay for the index.
+UNINDEXED_FOREIGN_KEYS = {("executions", "version_id")}
+
+
+async def test_foreign_keys_are_indexed(gateway: Gateway) -> None:
+    """Rows are read by their parent (a trigger's parse rules, a workflow's nodes …) and
+    deleted with it; neither database indexes a foreign key by itself."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "sqlite":
+        _, tables = await conn.execute_query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+        )
+        keys, leading = set(), set()
+        for (table,) in tables:
+            _, fks = await conn.execute_query(f'PRAGMA foreign_key_list("{table}")')
+            keys |= {(table, fk["from"]) for fk in fks}
+            _, indexes = await conn.execute_query(f'PRAGMA index_list("{table}")')
+            for index in indexes:
+                _, columns = await conn.execute_query(f'PRAGMA index_info("{index["name"]}")')
+                leading |= {(table, c["name"]) for c in columns if c["seqno"] == 0}
+    else:
+        _, fks = await conn.execute_query(
+            "SELECT c.conrelid::regclass::text AS t, a.attname AS col FROM pg_constraint c"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+            " WHERE c.contype = 'f'"
+        )
+        keys = {(fk["t"].strip('"'), fk["col"]) for fk in fks}
+        _, indexes = await conn.execute_query(
+            "SELECT i.indrelid::regclass::text AS t, a.attname AS col FROM pg_index i"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+        )
+        leading = {(index["t"].strip('"'), index["col"]) for index in indexes}
+
+    assert ("parse_rules", "trigger_id") in keys
+    assert keys - leading == UNINDEXED_FOREIGN_KEYS
+
+
 @pytest.mark.sqlite_only
 async def test_sqlite_runs_in_wal_with_full_sync(gateway: Gateway) -> None:
     conn = connections.get("default")

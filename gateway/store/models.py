@@ -83,6 +83,9 @@ class ParseRule(Model):
 
     class Meta:
         table = "parse_rules"
+        # A trigger's rules are read by trigger (compiling a plan, GraphQL pages); neither
+        # database indexes a foreign key by itself.
+        indexes = (("trigger_id", "position"),)
 
 
 class Node(Model):
