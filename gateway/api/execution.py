@@ -20,7 +20,9 @@ directly, without Strawberry's resolver wrappers.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable
+from types import CoroutineType, GeneratorType
 from typing import Any, NamedTuple, TypeVar
 
 from graphql import (
@@ -146,6 +148,7 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
         # id is not reused while this execution runs.
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, _Plan]] = {}
         self._treeables: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, bool]] = {}
+        self._renderers: dict[tuple[Any, int], tuple[FieldDetailsList, Render]] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> _Plan:
         """Each field of the set with its shortcut, per object type and field set (graphql-
@@ -290,50 +293,131 @@ class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
         """The completed value, built in one pass, or `_USUAL` at the first surprise (a
         null where none may be, a value a type refuses, an error, an awaitable, a relation
         not preloaded). Nothing is recorded on the way, so giving up leaves no trace."""
-        if isinstance(return_type, GraphQLNonNull):
-            if value is None:
-                return _USUAL
-            return self._tree(return_type.of_type, details, value)
-        if value is None:
-            return None
-        if isinstance(value, Exception) or self.is_awaitable(value):
-            return _USUAL
-        if isinstance(return_type, GraphQLList):
-            if not isinstance(value, list | tuple):
-                return _USUAL
-            items = []
-            for item in value:
-                completed = self._tree(return_type.of_type, details, item)
-                if completed is _USUAL:
-                    return _USUAL
-                items.append(completed)
-            return items
-        if isinstance(return_type, GraphQLObjectType):
-            return self._object(return_type, details, value)
-        try:
-            coerced = return_type.coerce_output_value(value)
-        except Exception:
-            return _USUAL
-        return _USUAL if coerced is None or coerced is Undefined else coerced
+        return self._renderer(return_type, details)(value)
 
-    def _object(self, object_type: GraphQLObjectType, details: FieldDetailsList, value: Any) -> Any:
+    def _renderer(self, return_type: Any, details: FieldDetailsList) -> Render:
+        """`_tree` for one type and selection, compiled once per execution (the items of a
+        list share it): the checks that depend only on the type are made here, and an
+        object's fields are read from a list of (name, attribute, …) built here."""
+        key = (return_type, id(details))
+        known = self._renderers.get(key)
+        if known is None:
+            render = self._compile(return_type, details)
+            known = self._renderers[key] = (details, render)
+        return known[1]
+
+    def _compile(self, return_type: Any, details: FieldDetailsList) -> Render:
+        if isinstance(return_type, GraphQLNonNull):
+            return _non_null(self._renderer(return_type.of_type, details))
+        if isinstance(return_type, GraphQLList):
+            return _items(self._renderer(return_type.of_type, details))
+        if isinstance(return_type, GraphQLObjectType):
+            return self._compile_object(return_type, details)
+        return _leaf_value(return_type, self.is_awaitable)
+
+    def _compile_object(self, object_type: GraphQLObjectType, details: FieldDetailsList) -> Render:
         fields, _, _ = self.collect_subfields(object_type, details)
-        answer: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
+        # (answer name, attribute, the class whose values are their own output, the leaf,
+        # or the renderer of a field with a value source and whether None is its value)
+        shape: _Shape = []
         for name, sub_details, leaf in self._plan(object_type, fields):
             if leaf is not None:
-                completed = _read(leaf, value, is_awaitable)
+                shape.append((name, leaf.attr, leaf.exact, leaf, None, True))
+                continue
+            found = _source(object_type, sub_details[0].node.name.value)
+            assert found is not None  # _treeable said so
+            sub = self._renderer(found.field.type, sub_details)
+            shape.append((name, found.attr, _Never, None, sub, found.plain))
+
+        return _object_value(shape, self.is_awaitable)
+
+
+def _object_value(shape: _Shape, is_awaitable: Callable[[Any], bool]) -> Render:
+    def render(value: Any) -> Any:
+        if value is None:
+            return None
+        if not _inert(value.__class__) and (isinstance(value, Exception) or is_awaitable(value)):
+            return _USUAL
+        answer: dict[str, Any] = {}
+        for name, attr, exact, leaf, sub, plain in shape:
+            inner = getattr(value, attr, Undefined)
+            if inner.__class__ is exact:
+                answer[name] = inner
+                continue
+            if leaf is not None:
+                if inner is None:
+                    if leaf.non_null:
+                        return _USUAL
+                    answer[name] = None
+                    continue
+                completed = _coerce(leaf, inner, is_awaitable)
+            elif inner is Undefined or (inner is None and not plain):
+                return _USUAL  # missing, or not preloaded: the resolver decides
             else:
-                found = _source(object_type, sub_details[0].node.name.value)
-                assert found is not None  # _treeable said so
-                inner = getattr(value, found.attr, Undefined)
-                if inner is Undefined or (inner is None and not found.plain):
-                    return _USUAL  # missing, or not preloaded: the resolver decides
-                completed = self._tree(found.field.type, sub_details, inner)
+                completed = sub(inner)  # type: ignore[misc]  # set when leaf is None
             if completed is _USUAL:
                 return _USUAL
             answer[name] = completed
         return answer
+
+    return render
+
+
+def _non_null(inner: Render) -> Render:
+    def non_null(value: Any) -> Any:
+        return _USUAL if value is None else inner(value)
+
+    return non_null
+
+
+def _items(item: Render) -> Render:
+    def items(value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple):
+            return _USUAL
+        rendered = []
+        for one in value:
+            completed = item(one)
+            if completed is _USUAL:
+                return _USUAL
+            rendered.append(completed)
+        return rendered
+
+    return items
+
+
+def _leaf_value(leaf_type: GraphQLLeafType, is_awaitable: Callable[[Any], bool]) -> Render:
+    def leaf(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Exception) or is_awaitable(value):
+            return _USUAL
+        try:
+            coerced = leaf_type.coerce_output_value(value)
+        except Exception:
+            return _USUAL
+        return _USUAL if coerced is None or coerced is Undefined else coerced
+
+    return leaf
+
+
+@functools.cache
+def _inert(cls: type) -> bool:
+    """Whether values of `cls` are plain: neither an error nor awaitable (the checks
+    graphql-core makes on every value, made once per class; a class's instances do not
+    become awaitable one by one)."""
+    return not issubclass(cls, BaseException | CoroutineType | GeneratorType) and not hasattr(
+        cls, "__await__"
+    )
+
+
+class _Never:
+    """A class no value has: a field that is not a plain leaf always takes the long way."""
+
+
+Render = Callable[[Any], Any]
+_Shape = list[tuple[str, str, type | None, _Leaf | None, Render | None, bool]]
 
 
 _USUAL = object()
@@ -344,9 +428,16 @@ def _read(leaf: _Leaf, source: Any, is_awaitable: Any) -> Any:
     value = getattr(source, leaf.attr, Undefined)
     if value.__class__ is leaf.exact:
         return value
+    return _coerce(leaf, value, is_awaitable)
+
+
+def _coerce(leaf: _Leaf, value: Any, is_awaitable: Any) -> Any:
+    """`_read` for a value that is not of the leaf's exact class."""
     if value is None:
         return _USUAL if leaf.non_null else None
-    if value is Undefined or isinstance(value, Exception) or is_awaitable(value):
+    if value is Undefined or (
+        not _inert(value.__class__) and (isinstance(value, Exception) or is_awaitable(value))
+    ):
         return _USUAL
     try:
         coerced = leaf.type.coerce_output_value(value)
