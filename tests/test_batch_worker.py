@@ -86,6 +86,50 @@ async def test_due_jobs_start_once_and_finish_together(arq_settings: SettingsFac
     assert state == [(False, False, False)] * 3 + [(True, True, True), (False, False, False)]
 
 
+async def test_a_free_slot_takes_the_next_job_while_earlier_ones_still_run(
+    arq_settings: SettingsFactory,
+) -> None:
+    # A job stays at the head of the queue until it finishes: a poll with one slot free
+    # must pass over the jobs this worker is running and start the next one.
+    settings = arq_settings()
+    pool = await connect(settings)
+    release = asyncio.Event()
+    ran: list[str] = []
+    ids = sorted((uuid.uuid4() for _ in range(4)), key=str)  # one score: queued by id
+    slow = str(ids[0])
+
+    async def job(ctx: dict[str, Any], execution_id: str) -> None:
+        ran.append(execution_id)
+        if execution_id == slow:
+            await release.wait()
+
+    worker = BatchWorker(
+        functions=[func(cast(WorkerCoroutine, job), name=JOB, max_tries=3)],
+        queue_name=settings.redis_queue,
+        redis_pool=pool,
+        keep_result=0,
+        handle_signals=False,
+        max_jobs=2,
+    )
+    try:
+        await deliver_many(pool, ids)
+        await worker._poll_iteration()  # starts the first two; the second ends
+        await worker.tasks[str(ids[1])]
+        await worker._poll_iteration()  # one slot free: the third, not the running first
+        await worker.tasks[str(ids[2])]
+        assert ran == [str(i) for i in ids[:3]]
+        release.set()
+        await worker.tasks[slow]
+        await worker._poll_iteration()
+        await asyncio.gather(*worker.tasks.values())
+    finally:
+        release.set()
+        await pool.aclose()
+
+    assert ran == [str(i) for i in ids]
+    assert worker.jobs_complete == 4
+
+
 async def test_a_job_not_due_yet_waits(arq_settings: SettingsFactory) -> None:
     settings = arq_settings()
     pool = await connect(settings)

@@ -8,7 +8,8 @@ changes how jobs go in and out:
 
 - every poll starts all the due jobs it has room for in one script call, which marks each
   in progress (skipping those already running or no longer due, as arq's transaction
-  does), counts its try and returns its payload;
+  does), counts its try and returns its payload; the jobs this worker already runs, at
+  the head of what the poll read, are passed over first;
 - the finishes of jobs that end together go to Redis in one transaction.
 
 It serves the gateway's one job function; arq's extras it does not use (cron jobs, aborts,
@@ -70,8 +71,20 @@ class BatchWorker(Worker):
         self._finisher: asyncio.Task[None] | None = None
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """Start as many of the polled jobs as there are free slots. The poll reads the
+        queue from its head, and a job stays queued until it finishes: the jobs this
+        worker runs come first, and are passed over here. (Taking the first `room` ids,
+        running ones included, started new jobs only once more than half the slots were
+        free: a backlog drained in waves.)"""
         room = self.max_jobs - self.job_counter
-        ids = [job_id.decode() for job_id in job_ids[:room]]
+        running = self.tasks
+        ids: list[str] = []
+        for raw in job_ids:
+            if len(ids) >= room:
+                break
+            job_id = raw.decode()
+            if job_id not in running:
+                ids.append(job_id)
         if not ids:
             return
         if self._start_script is None:
