@@ -124,6 +124,16 @@ async def test_only_service_failures_mean_unavailable(
             raise error
 
 
+@pytest.mark.postgres_only
+async def test_postgres_statements_are_planned_with_their_own_values(gateway: Gateway) -> None:
+    # asyncpg prepares each statement once per connection, and PostgreSQL may keep a generic
+    # plan for it after five runs, made while the executions table was nearly empty
+    # (gateway/store/db.py): the gateway's connections ask for a plan per run instead.
+    conn = connections.get("default")
+    _, rows = await conn.execute_query("SHOW plan_cache_mode")
+    assert rows[0]["plan_cache_mode"] == "force_custom_plan"
+
+
 async def test_the_writer_reports_a_backlog_until_it_has_committed(gateway: Gateway) -> None:
     # Sync answers do not wait for their record's commit unless the writer is this far
     # behind: the backlog, and the memory it holds, stay bounded.

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
@@ -24,6 +25,16 @@ APP = "gateway"
 # reused. Under scenario 2 of `make bench` a group commit's COMMIT went from 0.81 to
 # 0.56 ms (p50), its CPU time from 0.53 to 0.35 ms.
 _SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "FULL", "journal_size_limit": "67108864"}
+# PostgreSQL: every statement planned with its own values. asyncpg prepares each statement
+# once per connection, and after five runs PostgreSQL may keep a generic plan for it for the
+# connection's life. Under bench scenario 3 (auto_explain, on this machine's PostgreSQL,
+# which runs without autovacuum, so the table is never analyzed) a worker's claims and
+# finishes ran generic plans made while the executions table was nearly empty, which scan
+# the status index (an entry per version of every row) and join the ids to it: claims of
+# 54-1,100 ms (median 186), finishes of 51-87 ms, one PostgreSQL process at 80-100% CPU,
+# and every round's backlog took over 10 s to run out (3 runs of 3 rounds). Planned per
+# run: under 1.0 s in each of 9 rounds. A plan costs well under a millisecond.
+_POSTGRES_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
 def database_url(settings: Settings) -> str:
@@ -40,9 +51,19 @@ def database_url(settings: Settings) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def _connection(settings: Settings) -> str | dict[str, Any]:
+    url = database_url(settings)
+    if url.startswith("sqlite://"):
+        return url
+    config = expand_db_url(url)
+    credentials = config["credentials"]
+    credentials["server_settings"] = _POSTGRES_SETTINGS | credentials.get("server_settings", {})
+    return config
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url(settings)},
+        "connections": {"default": _connection(settings)},
         "apps": {
             APP: {
                 "models": ["gateway.store.models"],
