@@ -96,6 +96,20 @@ async def test_memory_counter_forgets_full_buckets() -> None:
     assert sorted(counter._tats) == list("efghi")
 
 
+async def test_memory_counter_may_refuse_only_keys_it_has_counted() -> None:
+    # A guarded call skips the failed-authentication check for a client never counted.
+    now = [0.0]
+    counter = MemoryCounter(clock=lambda: now[0], sweep_at=1)
+    assert not counter.may_refuse("auth:1:a")
+    await counter.hit("auth:1:a", TWO_PER_20S, 1)
+    await counter.hit("auth:1:a", TWO_PER_20S, 1)
+    assert counter.may_refuse("auth:1:a")
+    assert not (await counter.hit("auth:1:a", TWO_PER_20S, 0)).allowed
+    now[0] = 100.0
+    await counter.hit("auth:1:b", TWO_PER_20S, 1)  # sweeps: a's bucket is full again
+    assert not counter.may_refuse("auth:1:a")
+
+
 # --- through the endpoint, counted in memory and in Redis ------------------------------
 
 

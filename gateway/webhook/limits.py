@@ -68,7 +68,9 @@ class MemoryCounter:
         pass
 
     def may_refuse(self, key: str) -> bool:
-        return True  # asking costs nothing here
+        # A key never counted (or forgotten by a sweep, its bucket full again) is allowed:
+        # a guarded call of a client that has not failed skips the check.
+        return key in self._tats
 
     async def hit(self, key: str, rate: Rate, cost: int, announce: bool = False) -> Decision:
         now = self.clock()
