@@ -32,8 +32,8 @@ _SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "FULL", "journal_size_l
 # finishes ran generic plans made while the executions table was nearly empty, which scan
 # the status index (an entry per version of every row) and join the ids to it: claims of
 # 54-1,100 ms (median 186), finishes of 51-87 ms, one PostgreSQL process at 80-100% CPU,
-# and every round's backlog took over 10 s to run out (3 runs of 3 rounds). Planned per
-# run: under 1.0 s in each of 9 rounds. A plan costs well under a millisecond.
+# and in each of 4 runs a round's backlog took over 10 s to run out. Planned per run:
+# under 1.0 s in every round of 4 runs. A plan costs well under a millisecond.
 _POSTGRES_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
