@@ -32,15 +32,15 @@ class HeldHeadTransport:
         self._loop = loop
         self._held: bytes | None = None
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         held = self._held
         if held is not None:
             self._held = None
-            if len(data) < _JOIN_LIMIT:
+            if type(data) is bytes and len(data) < _JOIN_LIMIT:
                 self._transport.write(held + data)
-            else:
+            else:  # large, or another buffer type (bytearray, memoryview)
                 self._transport.writelines((held, data))
-        elif data.startswith(b"HTTP/"):
+        elif type(data) is bytes and data.startswith(b"HTTP/"):
             self._held = data
             self._loop.call_soon(self.flush)
         else:

@@ -87,6 +87,9 @@ async def test_other_writes_pass_through_and_large_bodies_are_not_copied() -> No
     transport.write(body)
     assert sent.writes[1] == b"HTTP/1.1 200 OK\r\n\r\n" + body
     assert transport.get_extra_info("peername") == "extra peername"
+    transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    transport.write(memoryview(b"view"))  # a body that is not bytes still follows its head
+    assert sent.writes[2] == b"HTTP/1.1 200 OK\r\n\r\nview"
 
 
 async def numbers(request: Request) -> Response:
