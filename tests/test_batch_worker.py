@@ -22,16 +22,21 @@ from tests.conftest import SettingsFactory
 Job = Callable[[dict[str, Any], str], Awaitable[None]]
 
 
-async def drain(settings: Settings, job: Job, ids: list[uuid.UUID]) -> BatchWorker:
-    """One poll of a worker that was handed `ids`, and the jobs it started, to their end."""
-    pool = await connect(settings)
-    worker = BatchWorker(
+def batch_worker(settings: Settings, job: Job, pool: ArqRedis, **options: Any) -> BatchWorker:
+    return BatchWorker(
         functions=[func(cast(WorkerCoroutine, job), name=JOB, max_tries=3)],
         queue_name=settings.redis_queue,
         redis_pool=pool,
         keep_result=0,
         handle_signals=False,
+        **options,
     )
+
+
+async def drain(settings: Settings, job: Job, ids: list[uuid.UUID]) -> BatchWorker:
+    """One poll of a worker that was handed `ids`, and the jobs it started, to their end."""
+    pool = await connect(settings)
+    worker = batch_worker(settings, job, pool)
     try:
         await worker.start_jobs([str(i).encode() for i in ids])
         await asyncio.gather(*worker.tasks.values())
@@ -103,14 +108,7 @@ async def test_a_free_slot_takes_the_next_job_while_earlier_ones_still_run(
         if execution_id == slow:
             await release.wait()
 
-    worker = BatchWorker(
-        functions=[func(cast(WorkerCoroutine, job), name=JOB, max_tries=3)],
-        queue_name=settings.redis_queue,
-        redis_pool=pool,
-        keep_result=0,
-        handle_signals=False,
-        max_jobs=2,
-    )
+    worker = batch_worker(settings, job, pool, max_jobs=2)
     try:
         await deliver_many(pool, ids)
         await worker._poll_iteration()  # starts the first two; the second ends
