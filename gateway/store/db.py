@@ -56,8 +56,7 @@ def _connection(settings: Settings) -> str | dict[str, Any]:
     if url.startswith("sqlite://"):
         return url
     config = expand_db_url(url)
-    credentials = config["credentials"]
-    credentials["server_settings"] = _POSTGRES_SETTINGS | credentials.get("server_settings", {})
+    config["credentials"]["server_settings"] = dict(_POSTGRES_SETTINGS)
     return config
 
 
