@@ -66,6 +66,13 @@ class PostgresTemplate:
         return name
 
     @staticmethod
+    def empty() -> str:
+        """A new database with nothing in it (drop it with `drop`)."""
+        name = f"gw_test_{_RUN}_{next(_NAMES)}"
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        return name
+
+    @staticmethod
     def url(name: str) -> str:
         return postgres_url(name)
 

@@ -6,7 +6,7 @@ import pytest
 from prometheus_client import generate_latest
 
 from gateway.metrics import Metrics
-from gateway.store.models import Execution
+from gateway.store.models import ExecutionRequest
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, free_port, running_gateway
 
@@ -80,7 +80,7 @@ async def test_credentials_are_neither_logged_nor_stored(
     await gateway.post("flow", json={}, headers={"authorization": secret, "cookie": "sid=c00kie"})
     await gateway.drain()
 
-    [row] = await Execution.all()
+    [row] = await ExecutionRequest.all()
     assert "s3cr3t" not in caplog.text and "c00kie" not in caplog.text
     assert "authorization" not in row.context["headers"]
     assert "cookie" not in row.context["headers"]

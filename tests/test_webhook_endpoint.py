@@ -13,7 +13,7 @@ from tortoise import connections
 from gateway.errors import ConfigError
 from gateway.nodes.base import REGISTRY, NodeType, Outcome, register
 from gateway.settings import Settings
-from gateway.store.models import Execution
+from gateway.store.models import ExecutionRequest
 from gateway.types import Scope
 from tests.support import Gateway, running_gateway
 
@@ -600,7 +600,7 @@ async def test_headers_are_exposed_but_secrets_neither_exposed_nor_stored(
     await gateway.apply(reply('"{{$context.headers}}"'))
     secrets = {"Authorization": "Bearer t", "Cookie": "s=1", "Proxy-Authorization": "Basic eA=="}
     response = await gateway.post("reply", headers={"X-Custom-Name": "Value", **secrets})
-    stored = await Execution.get(id=response.headers["x-execution-id"])
+    stored = await ExecutionRequest.get(execution_id=response.headers["x-execution-id"])
     assert response.json()["x-custom-name"] == "Value"
     assert not {"authorization", "cookie", "proxy-authorization"} & response.json().keys()
     assert stored.context["headers"] == response.json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -45,11 +46,6 @@ class Job:
 class Execution:
     id: strawberry.ID
     status: ExecutionStatus
-    context: JSON = strawberry.field(
-        description="The request: method, path, headers (never authorization or cookies "
-        "unless a rule names them), query, body, receivedAt"
-    )
-    raw_body: str = strawberry.field(description="The request body as text (UTF-8)")
     response: JSON | None = strawberry.field(description="The answer sent: status, headers, body")
     error: str | None
     reason: str | None
@@ -67,8 +63,6 @@ class Execution:
         return cls(
             id=strawberry.ID(str(row.id)),
             status=ExecutionStatus(row.status),
-            context=row.context,
-            raw_body=raw_text(bytes(row.raw_body)),
             response=row.response,
             error=row.error,
             reason=row.reason,
@@ -89,6 +83,20 @@ class Execution:
     @strawberry.field(description="The workflow version this execution ran")
     async def version(self, info: Info) -> int:
         return int(found(await info.context.loaders.version.load(self.version_id)))
+
+    @strawberry.field(
+        description="The request: method, path, headers (never authorization or cookies "
+        "unless a rule names them), query, body, receivedAt"
+    )
+    async def context(self, info: Info) -> JSON:
+        return cast(JSON, (await self._request(info)).context)
+
+    @strawberry.field(description="The request body as text (UTF-8)")
+    async def raw_body(self, info: Info) -> str:
+        return raw_text(bytes((await self._request(info)).raw_body))
+
+    async def _request(self, info: Info) -> models.ExecutionRequest:
+        return found(await info.context.loaders.request.load(uuid.UUID(str(self.id))))
 
     @strawberry.field(description="In the order they ran")
     async def jobs(self, info: Info) -> list[Job]:

@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from gateway.store import definitions, lookups
 from gateway.store.lookups import Row
-from gateway.store.models import Execution, Job
+from gateway.store.models import Execution, ExecutionRequest, Job
 
 K = TypeVar("K")
 R = TypeVar("R")
@@ -73,6 +73,9 @@ class Loaders:
         )
         self.execution: DataLoader[uuid.UUID, Execution | None] = _one(
             lookups.executions_by_id, attrgetter("id")
+        )
+        self.request: DataLoader[uuid.UUID, ExecutionRequest | None] = _one(
+            lookups.requests_by_execution, attrgetter("execution_id")
         )
         self.jobs: DataLoader[uuid.UUID, list[Job]] = _many(
             lookups.jobs_by_execution, attrgetter("execution_id")

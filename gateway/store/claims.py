@@ -51,6 +51,12 @@ _SQLITE_CLAIM = (
     'WHERE "status" = ? AND ("resume_at" IS NULL OR "resume_at" <= ?) '
     'AND "id" IN ({ids}) RETURNING {returning}'
 )
+# The request, for a claim that reads it: SQLite's RETURNING names only the updated table,
+# but may hold subqueries.
+_SQLITE_REQUEST = (
+    ', (SELECT "{column}" FROM "execution_requests" AS r '
+    'WHERE r."execution_id" = "executions"."id") AS "{column}"'
+)
 # PostgreSQL takes the ids as one array: one statement text for any count, prepared once
 # (asyncpg prepares every new text, a round trip of its own). Joined to the array, each id
 # is looked up by primary key: with `id = ANY(...)` the planner also scanned the status
@@ -58,25 +64,29 @@ _SQLITE_CLAIM = (
 # growing backlog, 4.8 ms for a claim of 64 under bench scenario 3.
 _POSTGRES_CLAIM = (
     'UPDATE "executions" AS e SET "status" = $1, "started_at" = $2, "lease_until" = $3, '
-    '"resume_at" = NULL, "attempts" = e."attempts" + 1 FROM unnest($6::uuid[]) AS c(id) '
-    'WHERE e."id" = c.id AND e."status" = $4 AND (e."resume_at" IS NULL OR e."resume_at" <= $5) '
-    "RETURNING {returning}"
+    '"resume_at" = NULL, "attempts" = e."attempts" + 1 FROM unnest($6::uuid[]) AS c(id){join} '
+    'WHERE e."id" = c.id AND e."status" = $4 AND (e."resume_at" IS NULL OR e."resume_at" <= $5)'
+    "{on} RETURNING {returning}"
 )
+_POSTGRES_REQUEST = ', "execution_requests" AS r', ' AND r."execution_id" = e."id"'
 
 Known = dict[uuid.UUID, tuple[dict[str, Any], bytes]]
 """Context and raw body of executions this process accepted, by id: a claim of those does
 not read them back from the database."""
 
 
-def _returning(lean: bool, table: str = "") -> str:
-    columns = _RETURNING if lean else (*_RETURNING, "context", "raw_body")
-    return ", ".join(f'{table}"{c}"' for c in columns)
-
-
 def _claim_sql(dialect: str, count: int, lean: bool = False) -> str:
+    """`lean`: without the request (context and raw body)."""
     if dialect != "sqlite":
-        return _POSTGRES_CLAIM.format(returning=_returning(lean, "e."))
-    return _SQLITE_CLAIM.format(ids=", ".join(["?"] * count), returning=_returning(lean))
+        join, on = ("", "") if lean else _POSTGRES_REQUEST
+        returning = ", ".join(f'e."{c}"' for c in _RETURNING)
+        if not lean:
+            returning += ', r."context", r."raw_body"'
+        return _POSTGRES_CLAIM.format(join=join, on=on, returning=returning)
+    returning = ", ".join(f'"{c}"' for c in _RETURNING)
+    if not lean:
+        returning += "".join(_SQLITE_REQUEST.format(column=c) for c in ("context", "raw_body"))
+    return _SQLITE_CLAIM.format(ids=", ".join(["?"] * count), returning=returning)
 
 
 def _json(value: Any) -> Any:

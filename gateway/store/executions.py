@@ -37,14 +37,15 @@ from gateway.store.finishes import (
     plain_jobs,
     plain_statements,
 )
-from gateway.store.models import Execution, Job, Workflow
+from gateway.store.models import Execution, ExecutionRequest, Job, Workflow
 from gateway.store.rows import (
     EXECUTION_COLUMNS,
     JOB_COLUMNS,
+    REQUEST_COLUMNS,
     Statement,
     insert,
     job_values,
-    pg_insert,
+    pg_inserts,
     sqlite_chunks,
     sqlite_inserts,
     to_json,
@@ -114,8 +115,6 @@ def _execution_values(op: NewExecution) -> list[Any]:
         op.workflow_id,
         op.version_id,
         op.status.value,
-        to_json(op.context),
-        op.raw_body,
         to_json(op.response),
         op.error,
         op.reason,
@@ -124,6 +123,18 @@ def _execution_values(op: NewExecution) -> list[Any]:
         op.created_at,
         op.started_at,
         op.finished_at,
+    ]
+
+
+def _request_values(op: NewExecution) -> list[Any]:
+    return [str(op.id), to_json(op.context), op.raw_body]
+
+
+def _new_rows(inserts: Sequence[NewExecution]) -> list[tuple[str, Sequence[str], list[list[Any]]]]:
+    """The rows of new executions, by table, in the order they are inserted."""
+    return [
+        ("executions", EXECUTION_COLUMNS, [_execution_values(op) for op in inserts]),
+        ("execution_requests", REQUEST_COLUMNS, [_request_values(op) for op in inserts]),
     ]
 
 
@@ -138,9 +149,8 @@ async def _commit(ops: Sequence[Operation]) -> list[Any]:
     async with translated(_WRITE), in_transaction() as conn:
         if keys:
             await insert_claims(keys, conn)
-        await insert(
-            conn, "executions", EXECUTION_COLUMNS, [_execution_values(op) for op in inserts]
-        )
+        for table, columns, rows in _new_rows(inserts):
+            await insert(conn, table, columns, rows)
         for new in inserts:
             jobs += job_values(new.id, new.jobs)
         await _claim_all(ops, results, conn)
@@ -212,10 +222,9 @@ def _trip(ops: Sequence[Operation]) -> tuple[Trip, Known]:
     finishes = [op for op in ops if isinstance(op, FinishExecution)]
     jobs = [row for new in inserts for row in job_values(new.id, new.jobs)]
     claims, known = _claim_statements("sqlite", ops)
-    new_rows = [_execution_values(op) for op in inserts]
+    writes = [statement for part in _new_rows(inserts) for statement in sqlite_inserts(*part)]
     trip = Trip(
-        writes=sqlite_inserts("executions", EXECUTION_COLUMNS, new_rows)
-        + sqlite_inserts("jobs", JOB_COLUMNS, jobs),
+        writes=writes + sqlite_inserts("jobs", JOB_COLUMNS, jobs),
         claims=claims,
         finishes=plain_statements("sqlite", finishes),
         after=lambda finished: sqlite_inserts("jobs", JOB_COLUMNS, plain_jobs(finishes, finished)),
@@ -372,7 +381,7 @@ class ExecutionWriter:
 
 def _inserts_only(ops: Sequence[Operation]) -> bool:
     """Whether the commit is only new executions without jobs or de-duplication keys (an
-    async accept's): one statement, which `pg_trip` runs in one round trip."""
+    async accept's): one statement (`pg_inserts`), which `pg_trip` runs in one round trip."""
     return all(isinstance(op, NewExecution) and op.dedup is None and not op.jobs for op in ops)
 
 
@@ -386,8 +395,8 @@ async def _isolated(ops: list[Operation]) -> list[Any]:
         return await _commit_in_one_trip(ops)
     if _inserts_only(ops) and pg_trip.available():
         async with translated(_WRITE):
-            rows = [_execution_values(op) for op in ops if isinstance(op, NewExecution)]
-            await pg_trip.execute(*pg_insert("executions", EXECUTION_COLUMNS, rows))
+            inserts = [op for op in ops if isinstance(op, NewExecution)]
+            await pg_trip.execute(*pg_inserts(_new_rows(inserts)))
         return [None] * len(ops)
     return await asyncio.create_task(_commit(ops))
 
@@ -477,18 +486,21 @@ async def replay(execution_id: uuid.UUID, new_id: uuid.UUID, now: datetime) -> E
         original = await Execution.get_or_none(id=execution_id)
         if original is None:
             return None
+        request = await ExecutionRequest.get(execution_id=execution_id)
         workflow = await Workflow.get(id=original.workflow_id)
         version = await WorkflowVersion.get(workflow_id=workflow.id, version=workflow.version)
-        return await Execution.create(
+        execution = await Execution.create(
             id=new_id,
             workflow_id=workflow.id,
             version_id=version.id,
             status=ExecutionStatus.QUEUED,
-            context=original.context,
-            raw_body=original.raw_body,
             replay_of=original.id,
             created_at=now,
         )
+        await ExecutionRequest.create(
+            execution_id=new_id, context=request.context, raw_body=request.raw_body
+        )
+        return execution
 
 
 async def cancel(execution_id: uuid.UUID, now: datetime) -> tuple[bool, Execution | None]:

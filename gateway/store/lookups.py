@@ -26,6 +26,7 @@ from tortoise.queryset import QuerySet
 from gateway.store.errors import translated
 from gateway.store.models import (
     Execution,
+    ExecutionRequest,
     Job,
     Node,
     ParseRule,
@@ -299,6 +300,11 @@ async def count_executions(where: ExecutionFilter) -> int:
 async def executions_by_id(ids: Iterable[uuid.UUID]) -> list[Execution]:
     async with translated("load executions"):
         return await Execution.filter(id__in=list(ids))
+
+
+async def requests_by_execution(execution_ids: Iterable[uuid.UUID]) -> list[ExecutionRequest]:
+    async with translated("load execution requests"):
+        return await ExecutionRequest.filter(execution_id__in=list(execution_ids))
 
 
 async def jobs_by_execution(execution_ids: Iterable[uuid.UUID]) -> list[Job]:

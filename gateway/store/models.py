@@ -117,8 +117,6 @@ class Execution(Model):
     workflow_id: int
     version_id: int
     status = fields.CharField(max_length=16)
-    context: Any = fields.JSONField()
-    raw_body = fields.BinaryField()
     response: Any = fields.JSONField(null=True)
     error = fields.TextField(null=True)
     reason = fields.CharField(max_length=100, null=True)
@@ -141,6 +139,26 @@ class Execution(Model):
             ("status", "created_at"),
             ("workflow_id", "created_at"),
         )
+
+
+class ExecutionRequest(Model):
+    """The request that started an execution (its context and raw body), never changed.
+
+    Written with the execution, and kept out of `executions` because a row there is rewritten
+    whole by every change of state (claim, finish), and on SQLite a row of a few KB fills a
+    page of its own: under bench scenario 2 the same load ran 15% faster (median of 4 A/B
+    pairs) with the request in its own table (migration 0007)."""
+
+    id = fields.IntField(primary_key=True)
+    execution: fields.OneToOneRelation[Execution] = fields.OneToOneField(
+        "gateway.Execution", related_name="request", on_delete=fields.CASCADE
+    )
+    execution_id: Any
+    context: Any = fields.JSONField()
+    raw_body = fields.BinaryField()
+
+    class Meta:
+        table = "execution_requests"
 
 
 class Job(Model):

@@ -4,7 +4,7 @@ Through Tortoise a commit is a pool acquire, BEGIN, the statements, COMMIT, and 
 query asyncpg sends when the connection goes back to the pool: under bench scenario 3 a
 server's commit of accepted executions took 9.6 ms, against 1.1 ms for such a commit
 alone, because each of those round trips waits its turn on a busy event loop. A commit
-whose only statement is one insert of many rows (`rows.pg_insert`) needs no explicit
+whose only statement is one insert of many rows (`rows.pg_inserts`) needs no explicit
 transaction: PostgreSQL runs a lone statement as its own transaction. Its caller is answered
 as soon as it returns; the connection goes back to the pool (and is reset) meanwhile.
 

@@ -1,5 +1,5 @@
 """Retention: finished executions older than `GATEWAY_EXECUTION_MAX_AGE` are deleted, in
-batches so no single statement holds locks for long (jobs go with them: ON DELETE CASCADE),
+batches so no single statement holds locks for long (their jobs and requests with them),
 and expired de-duplication keys with them."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from gateway.engine.processor import utcnow
 from gateway.statuses import FINISHED
 from gateway.store.dedup import prune_expired
 from gateway.store.errors import translated
-from gateway.store.models import Execution, Job
+from gateway.store.models import Execution, ExecutionRequest, Job
 
 BATCH = 1000
 
@@ -29,6 +29,7 @@ async def prune_executions(max_age: float, batch: int = BATCH, max_batches: int 
             )
             if ids:
                 await Job.filter(execution_id__in=ids).delete()
+                await ExecutionRequest.filter(execution_id__in=ids).delete()
                 await Execution.filter(id__in=ids).delete()
         total += len(ids)
         if len(ids) < batch:

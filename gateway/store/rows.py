@@ -24,8 +24,6 @@ EXECUTION_COLUMNS = (
     "workflow_id",
     "version_id",
     "status",
-    "context",
-    "raw_body",
     "response",
     "error",
     "reason",
@@ -35,6 +33,7 @@ EXECUTION_COLUMNS = (
     "started_at",
     "finished_at",
 )
+REQUEST_COLUMNS = ("execution_id", "context", "raw_body")
 JOB_COLUMNS = (
     "execution_id",
     "node_key",
@@ -118,12 +117,28 @@ def pg_insert(table: str, columns: Sequence[str], rows: list[list[Any]]) -> Stat
     """`rows` as one PostgreSQL statement that takes each column as an array (`unnest`):
     one execution of the statement for the whole batch. An `executemany` runs it once per
     row, and under bench scenario 3 PostgreSQL was the busiest process on the machine."""
-    arrays = ", ".join(
-        f"${i}::{PG_TYPES.get(column, 'text')}[]" for i, column in enumerate(columns, start=1)
-    )
-    names = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays})'
-    return sql, [list(column) for column in zip(*rows, strict=True)]
+    return pg_inserts([(table, columns, rows)])
+
+
+def pg_inserts(parts: Sequence[tuple[str, Sequence[str], list[list[Any]]]]) -> Statement:
+    """Inserts into several tables, in order, as one statement (each but the last a
+    data-modifying `WITH` part): one round trip, and atomic without a transaction. Foreign
+    keys are checked at the statement's end, so a later part may refer to an earlier one."""
+    inserts: list[str] = []
+    values: list[Any] = []
+    for table, columns, rows in parts:
+        arrays = ", ".join(
+            f"${len(values) + i}::{PG_TYPES.get(column, 'text')}[]"
+            for i, column in enumerate(columns, start=1)
+        )
+        names = ", ".join(f'"{c}"' for c in columns)
+        inserts.append(f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays})')
+        values += [list(column) for column in zip(*rows, strict=True)] or [[] for _ in columns]
+    *before, last = inserts
+    if not before:
+        return last, values
+    parts_sql = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(before))
+    return f"WITH {parts_sql} {last}", values
 
 
 async def insert(
