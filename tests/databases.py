@@ -61,15 +61,16 @@ class PostgresTemplate:
         migrate_database(postgres_url(self.name), cwd)
 
     def clone(self) -> str:
-        name = f"gw_test_{_RUN}_{next(_NAMES)}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"'))
-        return name
+        return self._create(f'TEMPLATE "{self.name}"')
+
+    def empty(self) -> str:
+        """A new database with nothing in it (drop it with `drop`)."""
+        return self._create("")
 
     @staticmethod
-    def empty() -> str:
-        """A new database with nothing in it (drop it with `drop`)."""
+    def _create(options: str) -> str:
         name = f"gw_test_{_RUN}_{next(_NAMES)}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(_admin(f'CREATE DATABASE "{name}" {options}'.rstrip()))
         return name
 
     @staticmethod

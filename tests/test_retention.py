@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from gateway.engine.processor import utcnow
 from gateway.housekeeping import Housekeeper
-from gateway.store.models import DedupKey, Execution, Job
+from gateway.store.models import DedupKey, Execution, ExecutionRequest, Job
 from tests.conftest import SettingsFactory
 from tests.support import running_gateway
 
@@ -35,7 +35,9 @@ async def test_old_finished_executions_and_expired_keys_are_pruned(
 
         left = set(await Execution.all().values_list("id", flat=True))
         jobs_of_old = await Job.filter(execution_id__in=old).count()
+        requests_left = set(await ExecutionRequest.all().values_list("execution_id", flat=True))
     assert pruned == (3, 1)
     assert {str(i) for i in left} >= {recent, queued}
     assert not {str(i) for i in left} & set(old)
     assert jobs_of_old == 0
+    assert {str(i) for i in requests_left} == {str(i) for i in left}
