@@ -228,6 +228,11 @@ class Bench:
         return runs[len(runs) // 2], ratio, [r for _, r in pairs]
 
 
+def bare_rps(references: list[Measure]) -> int:
+    """The bare endpoint's median req/s in a scenario's pairs: what its ratio is against."""
+    return round(statistics.median(r.rps for r in references))
+
+
 def unfinished_sqlite(url: str) -> int:
     with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
         return int(
@@ -281,7 +286,7 @@ class Scenarios(Bench):
     def s1_sync(self) -> Row:
         url = self.sqlite_db("sync.db")
         with self.gateway(self.gateway_env(url)) as gw:
-            m, ratio, _ = self.ab(gw, SYNC_PATH)
+            m, ratio, bare = self.ab(gw, SYNC_PATH)
         self.sync_rps = m.rps
         self.sync_ratio = ratio
         return Row(
@@ -292,10 +297,12 @@ class Scenarios(Bench):
             ratio,
             ">= 0.30",
             ratio >= 0.30 and m.errors == 0,
-            {"errors": m.errors},
+            {"errors": m.errors, "bare_rps": bare_rps(bare)},
         )
 
-    def _sustained(self, gw: Process, unfinished: Any) -> tuple[Measure, float, float]:
+    def _sustained(
+        self, gw: Process, unfinished: Any
+    ) -> tuple[Measure, float, float, list[Measure]]:
         """A/B where every gateway run must be fully executed within 10 s of its end."""
         c = self.args.connections
         pairs, drains = [], []
@@ -309,12 +316,12 @@ class Scenarios(Bench):
                 pairs.append((measured, reference))
         ratio = statistics.median(m.rps / r.rps for m, r in pairs)
         runs = sorted((m for m, _ in pairs), key=lambda m: m.rps)
-        return runs[len(runs) // 2], ratio, max(drains)
+        return runs[len(runs) // 2], ratio, max(drains), [r for _, r in pairs]
 
     def s2_async_embedded(self) -> Row:
         url = self.sqlite_db("async.db")
         with self.gateway(self.gateway_env(url)) as gw:
-            m, ratio, drain = self._sustained(gw, lambda: unfinished_sqlite(url))
+            m, ratio, drain, bare = self._sustained(gw, lambda: unfinished_sqlite(url))
         met = ratio >= 0.25 and drain <= 10 and m.errors == 0
         return Row(
             "2 async, embedded executor (SQLite)",
@@ -327,6 +334,7 @@ class Scenarios(Bench):
             {
                 "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
                 "errors": m.errors,
+                "bare_rps": bare_rps(bare),
             },
         )
 
@@ -343,7 +351,7 @@ class Scenarios(Bench):
             worker_port = free_port()
             worker = [str(BIN / "gateway"), "worker"]
             with self.gateway(env) as gw, running(worker, env, worker_port, self.work, http=False):
-                m, ratio, drain = self._sustained(gw, lambda: int(pg(query, name)))
+                m, ratio, drain, bare = self._sustained(gw, lambda: int(pg(query, name)))
         finally:
             pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         met = ratio >= 0.20 and drain <= 10 and m.errors == 0
@@ -358,6 +366,7 @@ class Scenarios(Bench):
             {
                 "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
                 "errors": m.errors,
+                "bare_rps": bare_rps(bare),
             },
         )
 
@@ -370,7 +379,7 @@ class Scenarios(Bench):
             cwd=self.work,
         )
         with self.gateway(self.gateway_env(url)) as gw:
-            m, ratio, _ = self.ab(gw, SYNC_PATH)
+            m, ratio, bare = self.ab(gw, SYNC_PATH)
             self.many = gw.url
             loaded = asyncio.run(touch_all(gw.url, url))
             wrk(gw.url + SYNC_PATH, self.body, self.args.connections, 5)
@@ -386,7 +395,7 @@ class Scenarios(Bench):
             ratio,
             f">= 0.95 x (1) = {target:.2f}",
             ratio >= target and m.errors == 0,
-            {"errors": m.errors},
+            {"errors": m.errors, "bare_rps": bare_rps(bare)},
         )
 
     def s5_latency(self) -> Row:
