@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import strawberry
 
 from gateway.api.loaders import Loaders
+from gateway.api.relations import RelationCache
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 
@@ -15,6 +16,7 @@ from gateway.settings import Settings
 @dataclass
 class Context:
     runtime: Runtime
+    relations: RelationCache = field(default_factory=RelationCache)
     loaders: Loaders = field(default_factory=Loaders)
 
     @property

@@ -23,6 +23,7 @@ from gateway.api.cache import Answer, AnswerCache
 from gateway.api.context import Context
 from gateway.api.errors import SERVICE_UNAVAILABLE, TOO_LARGE, UNAUTHENTICATED, coded
 from gateway.api.limits import MAX_BODY
+from gateway.api.relations import RelationCache
 from gateway.api.schema import build_schema
 from gateway.errors import StoreUnavailable
 from gateway.runtime import Runtime
@@ -60,9 +61,10 @@ class _View(GraphQL[Context, None]):
             allow_queries_via_get=False,
         )
         self.runtime = runtime
+        self.relations = RelationCache()
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(self.runtime)
+        return Context(self.runtime, self.relations)
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson (several times faster on a page of workflows); the standard encoder for

@@ -11,12 +11,14 @@ relations are plain values; anything not preloaded still goes through the loader
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from strawberry.types.nodes import SelectedField, Selection
 
 from gateway.api.context import Info
+from gateway.api.relations import Relations
 from gateway.api.types import Node, ParseRule, Trigger, Workflow
+from gateway.settings import Settings
 from gateway.store import lookups
 from gateway.store.lookups import Row
 from gateway.workflows.apply import trigger_url
@@ -46,30 +48,64 @@ def _grouped(rows: Iterable[Row], column: str) -> dict[int, list[Row]]:
     return groups
 
 
+Entries = list[tuple[Workflow, Relations]]
+
+
 async def preload_workflows(info: Info, workflows: Sequence[Workflow], *path: str) -> None:
     """Load the relations selected at `path` (the items' place below the current field,
-    e.g. `edges`, `node`) for all of `workflows` at once."""
+    e.g. `edges`, `node`) for all of `workflows` at once: what the relation cache does not
+    hold, in one query per relation."""
     if not workflows:
         return
     selected = [inner for field in info.selected_fields for inner in field.selections]
-    ids = [w.row_id for w in workflows]
+    cache = info.context.relations
+    entries = [(workflow, cache.entry(workflow)) for workflow in workflows]
     if selects(selected, *path, "nodes"):
-        nodes = _grouped(await lookups.nodes_by_workflow(ids), "workflow_id")
-        for workflow in workflows:
-            rows = nodes.get(workflow.row_id, [])
-            workflow.preloaded_nodes = [Node.from_row(row) for row in rows]
-    if not selects(selected, *path, "trigger"):
-        return
-    triggers = [Trigger.from_row(row) for row in await lookups.triggers_by_workflow(ids)]
-    settings = info.context.settings
-    for trigger in triggers:
-        trigger.preloaded_url = trigger_url(settings, trigger.key)
-    by_workflow = {trigger.workflow_id: trigger for trigger in triggers}
-    for workflow in workflows:
-        workflow.preloaded_trigger = by_workflow.get(workflow.row_id)
-    if selects(selected, *path, "trigger", "parseRules"):
-        trigger_ids = [trigger.row_id for trigger in triggers]
-        rules = _grouped(await lookups.rules_by_trigger(trigger_ids), "trigger_id")
-        for trigger in triggers:
-            rows = rules.get(trigger.row_id, [])
-            trigger.preloaded_rules = [ParseRule.from_row(row) for row in rows]
+        await _nodes(entries)
+    if selects(selected, *path, "trigger"):
+        triggers = await _triggers(entries, info.context.settings)
+        if selects(selected, *path, "trigger", "parseRules"):
+            await _rules(triggers)
+
+
+async def _groups(
+    parent_ids: list[int], load: Callable[[list[int]], Awaitable[list[Row]]], column: str
+) -> dict[int, list[Row]]:
+    """The rows of the parents the cache does not hold yet, in one query, by parent."""
+    return _grouped(await load(parent_ids), column) if parent_ids else {}
+
+
+async def _nodes(entries: Entries) -> None:
+    unread = [w.row_id for w, entry in entries if entry.nodes is None]
+    read = await _groups(unread, lookups.nodes_by_workflow, "workflow_id")
+    for workflow, entry in entries:
+        if entry.nodes is None:
+            entry.nodes = read.get(workflow.row_id, [])
+        workflow.preloaded_nodes = [Node.from_row(row) for row in entry.nodes]
+
+
+async def _triggers(entries: Entries, settings: Settings) -> list[tuple[Trigger, Relations]]:
+    unread = [w.row_id for w, entry in entries if not entry.trigger_read]
+    if unread:
+        rows = await lookups.triggers_by_workflow(unread)
+        by_workflow = {row["workflow_id"]: row for row in rows}
+        for workflow, entry in entries:
+            if not entry.trigger_read:
+                entry.trigger, entry.trigger_read = by_workflow.get(workflow.row_id), True
+    triggers = []
+    for workflow, entry in entries:
+        if entry.trigger is not None:
+            trigger = Trigger.from_row(entry.trigger)
+            trigger.preloaded_url = trigger_url(settings, trigger.key)
+            workflow.preloaded_trigger = trigger
+            triggers.append((trigger, entry))
+    return triggers
+
+
+async def _rules(triggers: list[tuple[Trigger, Relations]]) -> None:
+    unread = [trigger.row_id for trigger, entry in triggers if entry.rules is None]
+    read = await _groups(unread, lookups.rules_by_trigger, "trigger_id")
+    for trigger, entry in triggers:
+        if entry.rules is None:
+            entry.rules = read.get(trigger.row_id, [])
+        trigger.preloaded_rules = [ParseRule.from_row(row) for row in entry.rules]
