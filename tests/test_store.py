@@ -134,6 +134,29 @@ async def test_postgres_statements_are_planned_with_their_own_values(gateway: Ga
     assert rows[0]["plan_cache_mode"] == "force_custom_plan"
 
 
+@pytest.mark.postgres_only
+async def test_a_pooled_connection_goes_back_without_a_reset_query(gateway: Gateway) -> None:
+    # asyncpg's default reset is one more round trip on every release (advisory unlock,
+    # CLOSE ALL, UNLISTEN *, RESET ALL); the gateway leaves no such state to undo
+    # (gateway/store/db.py). A transaction left open is still rolled back.
+    pool = connections.get("default")._pool
+    sent: list[str] = []
+
+    def log(record: Any) -> None:
+        sent.append(record.query)
+
+    async with pool.acquire() as connection:
+        connection.add_query_logger(log)
+        await connection.execute("SELECT 1")
+    assert sent == ["SELECT 1"]
+    sent.clear()
+    async with pool.acquire() as connection:
+        connection.add_query_logger(log)  # a set: once per connection
+        transaction = connection.transaction()
+        await transaction.start()
+    assert sent == ["BEGIN;", "ROLLBACK"]
+
+
 async def test_the_writer_reports_a_backlog_until_it_has_committed(gateway: Gateway) -> None:
     # Sync answers do not wait for their record's commit unless the writer is this far
     # behind: the backlog, and the memory it holds, stay bounded.

@@ -280,7 +280,6 @@ class ExecutionWriter:
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
-        await pg_trip.settled()
 
     async def write(self, op: Operation) -> Any:
         """Resolve once `op` is committed, with its result (the claims of a ClaimBatch);

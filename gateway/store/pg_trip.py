@@ -1,12 +1,11 @@
 """A group commit on PostgreSQL that is one statement, in one round trip.
 
-Through Tortoise a commit is a pool acquire, BEGIN, the statements, COMMIT, and the reset
-query asyncpg sends when the connection goes back to the pool: under bench scenario 3 a
-server's commit of accepted executions took 9.6 ms, against 1.1 ms for such a commit
-alone, because each of those round trips waits its turn on a busy event loop. A commit
-whose only statement is one insert of many rows (`rows.pg_inserts`) needs no explicit
-transaction: PostgreSQL runs a lone statement as its own transaction. Its caller is answered
-as soon as it returns; the connection goes back to the pool (and is reset) meanwhile.
+Through Tortoise a commit is a pool acquire, BEGIN, the statements and COMMIT: under bench
+scenario 3 a server's commit of accepted executions took 9.6 ms, against 1.1 ms for such a
+commit alone, because each of those round trips waits its turn on a busy event loop. A
+commit whose only statement is one insert of many rows (`rows.pg_inserts`) needs no explicit
+transaction: PostgreSQL runs a lone statement as its own transaction, and its caller is
+answered as soon as it returns. (The pool's release sends nothing: see `db._keep_session`.)
 
 This reads Tortoise's asyncpg pool (a private attribute, checked by `available`); where it
 is missing, the writer uses the usual path.
@@ -14,13 +13,10 @@ is missing, the writer uses the usual path.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import asyncpg
 from tortoise import connections
-
-_releasing: set[asyncio.Task[None]] = set()
 
 
 def _pool() -> asyncpg.Pool | None:
@@ -37,18 +33,5 @@ async def execute(sql: str, args: list[Any]) -> None:
     """One statement, committed when this returns (its own implicit transaction)."""
     pool = _pool()
     assert pool is not None, "pg_trip used without an asyncpg pool"
-    connection = await pool.acquire()
-    try:
+    async with pool.acquire() as connection:  # a broken connection is closed, not reused
         await connection.execute(sql, *args)
-    except BaseException:
-        await pool.release(connection)  # a broken connection is closed, not reused
-        raise
-    release = asyncio.create_task(pool.release(connection))
-    _releasing.add(release)
-    release.add_done_callback(_releasing.discard)
-
-
-async def settled() -> None:
-    """Wait for connections still on their way back to the pool."""
-    while _releasing:
-        await asyncio.gather(*list(_releasing), return_exceptions=True)
