@@ -114,3 +114,24 @@ async def test_0007_moves_every_request_to_its_own_table(empty_url: str) -> None
     assert not {"context", "raw_body"} & executions[0].keys()
     jobs = await sql(empty_url, 'SELECT "execution_id" FROM "jobs"')
     assert sorted(uuid.UUID(str(j["execution_id"])) for j in jobs) == sorted(ids)
+
+
+@pytest.mark.postgres_only
+async def test_0008_compresses_requests_with_lz4_where_postgres_has_it(empty_url: str) -> None:
+    lz4 = await sql(
+        empty_url,
+        "SELECT 'lz4' = ANY(enumvals) AS lz4 FROM pg_settings"
+        " WHERE name = 'default_toast_compression'",
+    )
+    columns = (
+        "SELECT attname, attcompression::text AS method FROM pg_attribute"
+        " WHERE attrelid = 'execution_requests'::regclass AND attname IN ('context', 'raw_body')"
+    )
+    migrate_database(empty_url, ROOT)
+    expected = "l" if lz4[0]["lz4"] else ""
+    assert {r["attname"]: r["method"] for r in await sql(empty_url, columns)} == {
+        "context": expected,
+        "raw_body": expected,
+    }
+    await migrate_to(empty_url, "gateway.0007_execution_requests")  # and back
+    assert {r["method"] for r in await sql(empty_url, columns)} == {""}
