@@ -165,6 +165,26 @@ def running(
         process.stop()
 
 
+@dataclass
+class Scaled:
+    """A running server and worker on PostgreSQL + Redis (`Scenarios.scaled`)."""
+
+    gateway: Process
+    worker: Process
+    database: str
+
+    def unfinished(self) -> int:
+        return int(
+            pg(
+                "SELECT COUNT(*) FROM executions WHERE status IN ('QUEUED', 'STARTED')",
+                self.database,
+            )
+        )
+
+    def executions(self) -> int:
+        return int(pg("SELECT COUNT(*) FROM executions", self.database))
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
         self.args = args
@@ -338,7 +358,10 @@ class Scenarios(Bench):
             },
         )
 
-    def s3_async_scaled(self) -> Row:
+    @contextlib.contextmanager
+    def scaled(self) -> Iterator[Scaled]:
+        """Scenario 3's setup: one server and one worker on a fresh PostgreSQL database and
+        a Redis queue of their own; the database is dropped afterwards."""
         name = f"bench_{uuid.uuid4().hex[:8]}"
         pg(f'CREATE DATABASE "{name}"')
         url = postgres_admin().rsplit("/", 1)[0] + "/" + name
@@ -346,14 +369,20 @@ class Scenarios(Bench):
         env = self.gateway_env(url, GATEWAY_REDIS_URL=redis, GATEWAY_REDIS_QUEUE=f"bench:{name}")
         self.cli(env, "migrate")
         self.cli(env, "apply", str(HERE / "workflows"))
-        query = "SELECT COUNT(*) FROM executions WHERE status IN ('QUEUED', 'STARTED')"
         try:
             worker_port = free_port()
             worker = [str(BIN / "gateway"), "worker"]
-            with self.gateway(env) as gw, running(worker, env, worker_port, self.work, http=False):
-                m, ratio, drain, bare = self._sustained(gw, lambda: int(pg(query, name)))
+            with (
+                self.gateway(env) as gw,
+                running(worker, env, worker_port, self.work, http=False) as wk,
+            ):
+                yield Scaled(gw, wk, name)
         finally:
             pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def s3_async_scaled(self) -> Row:
+        with self.scaled() as s:
+            m, ratio, drain, bare = self._sustained(s.gateway, s.unfinished)
         met = ratio >= 0.20 and drain <= 10 and m.errors == 0
         return Row(
             "3 async, PostgreSQL + Redis, 1 server + 1 worker",
