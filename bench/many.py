@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from gateway.settings import load_settings
+from gateway.core.settings import load_settings
 from gateway.store.db import close_store, open_store
 from gateway.workflows.apply import apply_documents
 from gateway.workflows.documents import Source

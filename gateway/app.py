@@ -11,10 +11,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.api.endpoint import GraphQLEndpoint
+from gateway.core.settings import Settings, load_settings
+from gateway.core.tuning import freeze_startup_objects
 from gateway.ops import healthz, metrics, readyz
-from gateway.runtime import Runtime
-from gateway.settings import Settings, load_settings
-from gateway.tuning import freeze_startup_objects
+from gateway.service.runtime import Runtime
 from gateway.webhook.endpoint import WebhookEndpoint
 
 WEBHOOK_PREFIX = "/api/webhook:trigger/"

@@ -17,17 +17,17 @@ from typing import Any
 import orjson
 import uvloop
 
-from gateway import tokens
-from gateway.errors import ConfigError, DefinitionInvalid, GatewayError
-from gateway.executors.worker import serve_worker
-from gateway.logs import configure
-from gateway.secrets import SecretBox
-from gateway.settings import Settings, load_settings
-from gateway.statuses import ExecutionStatus
+from gateway.core.errors import ConfigError, DefinitionInvalid, GatewayError
+from gateway.core.logs import configure
+from gateway.core.settings import Settings, load_settings
+from gateway.core.statuses import ExecutionStatus
+from gateway.core.tuning import tune_process
+from gateway.security.secrets import SecretBox
+from gateway.service import tokens
+from gateway.service.worker import serve_worker
 from gateway.store import executions
 from gateway.store.db import close_store, migrate, open_store
 from gateway.store.tokens import delete_token, list_tokens
-from gateway.tuning import tune_process
 from gateway.workflows.apply import apply_documents, prepare, trigger_url
 from gateway.workflows.documents import read_sources
 from gateway.workflows.export import dump_yaml, export_documents

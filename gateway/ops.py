@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from tortoise import connections
 
-from gateway.errors import GatewayError
-from gateway.metrics import Metrics
-from gateway.runtime import Runtime
+from gateway.core.errors import GatewayError
+from gateway.service.metrics import Metrics
+from gateway.service.runtime import Runtime
 from gateway.store.errors import translated
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from tests.api import Statements
 from tests.databases import (
     REDIS_URL,

@@ -16,8 +16,8 @@ import yaml
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.runtime import Runtime
-from gateway.settings import Settings, load_settings
+from gateway.core.settings import Settings, load_settings
+from gateway.service.runtime import Runtime
 from gateway.store import definitions, executions
 from gateway.workflows.apply import Change, apply_documents
 from gateway.workflows.documents import Source

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import ConfigError
+from gateway.core.errors import ConfigError
 from gateway.store.models import ApiToken
 from tests.api import AUTH, post
 from tests.conftest import SettingsFactory

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from gateway.core.types import Scope
 from gateway.nodes.base import REGISTRY, Done, NodeType, Outcome, register
-from gateway.types import Scope
 from tests.api import create, data, error
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway

@@ -10,7 +10,7 @@ import pytest
 from strawberry.extensions.validation_cache import _get_validate_cache
 
 from gateway.api.limits import CACHE_SIZE, MAX_BODY
-from gateway.errors import Problem
+from gateway.core.errors import Problem
 from gateway.nodes.base import REGISTRY, NodeType, register
 from tests.api import AUTH, Statements, call, data, error
 from tests.conftest import SettingsFactory

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.errors import DefinitionInvalid, Problem
-from gateway.settings import Settings
+from gateway.core.errors import DefinitionInvalid, Problem
+from gateway.core.settings import Settings
 from gateway.store import definitions
 from gateway.store.models import WorkflowVersion
 from gateway.workflows.apply import Change, apply_documents, prepare

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from arq.jobs import Job as ArqJob
 
+from gateway.core.backoff import compute_backoff
+from gateway.core.settings import Settings
+from gateway.core.statuses import ExecutionStatus
 from gateway.engine.processor import utcnow
 from gateway.executors.arq import connect, deliver, deliver_many
-from gateway.executors.backoff import compute_backoff
-from gateway.executors.worker import WorkerProcess
-from gateway.settings import Settings
-from gateway.statuses import ExecutionStatus
+from gateway.service.worker import WorkerProcess
 from gateway.store import claims
 from gateway.store.finishes import FinishExecution
 from gateway.store.models import Execution, Job

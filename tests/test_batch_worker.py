@@ -14,9 +14,9 @@ from arq.connections import ArqRedis
 from arq.typing import WorkerCoroutine
 from arq.worker import func
 
+from gateway.core.settings import Settings
 from gateway.executors.arq import JOB, connect, deliver_many
 from gateway.executors.batch_worker import BatchWorker
-from gateway.settings import Settings
 from tests.conftest import SettingsFactory
 
 Job = Callable[[dict[str, Any], str], Awaitable[None]]

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
+from gateway.core.errors import Problem
 from gateway.engine.calculators import CALCULATORS, check_calculation, evaluate
-from gateway.errors import Problem
 
 
 @pytest.mark.parametrize(

@@ -276,7 +276,7 @@ def test_long_running_commands_tune_the_process() -> None:
     """`serve` and `worker` call `tune_process`: a rarer young GC and a 2 ms GIL switch
     interval, so SQLite's thread gets the GIL back from a busy loop without a 5 ms wait."""
     code = (
-        "import gc, sys; from gateway.tuning import tune_process; tune_process(); "
+        "import gc, sys; from gateway.core.tuning import tune_process; tune_process(); "
         "print(sys.getswitchinterval(), gc.get_threshold()[0])"
     )
     python = Path(GATEWAY_BIN).parent / "python"

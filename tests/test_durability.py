@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from gateway.settings import Settings
-from gateway.statuses import ExecutionStatus
+from gateway.core.settings import Settings
+from gateway.core.statuses import ExecutionStatus
 from gateway.store import claims
 from gateway.store.db import close_store, open_store
 from gateway.store.models import Execution

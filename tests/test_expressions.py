@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from gateway.core.errors import NodeFailure, TemplateError
 from gateway.engine import sandbox
 from gateway.engine.expressions import compile_expression, expression_problems
-from gateway.errors import NodeFailure, TemplateError
 
 BODY = {
     "amount": 1250,

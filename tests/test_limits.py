@@ -15,8 +15,8 @@ import pytest
 import redis
 from redis.exceptions import RedisError
 
-from gateway.errors import DefinitionInvalid, Rejected
-from gateway.webhook.limits import (
+from gateway.core.errors import DefinitionInvalid, Rejected
+from gateway.service.limits import (
     AUTH_FAILURES,
     Decision,
     Limits,

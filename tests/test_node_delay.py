@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.engine.plan import Plan, compile_plan
 from gateway.engine.processor import Processor, RunResult
-from gateway.statuses import ExecutionStatus, JobStatus
 from tests.plans import node, value
 
 

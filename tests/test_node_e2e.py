@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.errors import DefinitionInvalid
+from gateway.core.errors import DefinitionInvalid
 from tests.conftest import SettingsFactory
 from tests.httpserver import Answer, Received, TestServer
 from tests.support import Gateway, running_gateway

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gateway import outbound
+from gateway.core.statuses import ExecutionStatus
 from gateway.engine.plan import compile_plan
 from gateway.engine.processor import MAX_ITERATIONS, Processor, RunResult
-from gateway.statuses import ExecutionStatus
 from tests.httpserver import Answer, Received, TestServer
 from tests.plans import node, value
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from gateway import outbound
+from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.engine.plan import compile_plan
 from gateway.engine.processor import Processor, RunResult
 from gateway.nodes.request import idempotency_key
-from gateway.statuses import ExecutionStatus, JobStatus
 from tests.httpserver import Answer, Received, TestServer
 
 

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from gateway.errors import NodeFailure, Problem
+from gateway.core.errors import NodeFailure, Problem
+from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.nodes.base import Finish, Respond
 from gateway.nodes.condition import Condition
 from gateway.nodes.end import End
 from gateway.nodes.multi_conditions import MultiConditions
 from gateway.nodes.response import CompiledHeaders, Response
-from gateway.statuses import ExecutionStatus, JobStatus
 from gateway.webhook.answers import answer, header_value
 
 TEST = {"calculator": "equal", "operands": ["{{$context.body.a}}", 1]}

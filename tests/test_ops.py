@@ -5,7 +5,7 @@ import logging
 import pytest
 from prometheus_client import generate_latest
 
-from gateway.metrics import Metrics
+from gateway.service.metrics import Metrics
 from gateway.store.models import ExecutionRequest
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, free_port, running_gateway

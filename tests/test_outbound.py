@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from gateway import outbound
+from gateway.core.errors import ConfigError
+from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.engine.plan import compile_plan
 from gateway.engine.processor import Processor, RunResult
-from gateway.errors import ConfigError
 from gateway.outbound.guard import AllowList, refusal
-from gateway.statuses import ExecutionStatus, JobStatus
 from tests.httpserver import Answer, Received, TestServer
 
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.core.errors import TemplateError
 from gateway.engine.paths import Segment, assign, format_path, parse_path, resolve
-from gateway.errors import TemplateError
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,13 @@ from typing import Any
 import orjson
 import pytest
 
+from gateway.core.errors import NodeFailure
+from gateway.core.statuses import ExecutionStatus, JobStatus
+from gateway.core.types import JSONObject, Scope
 from gateway.engine.plan import compile_plan
 from gateway.engine.processor import Processor, RunResult
 from gateway.engine.templates import compile_template
-from gateway.errors import NodeFailure
 from gateway.nodes.base import REGISTRY, Done, NodeType, Outcome, Respond, register
-from gateway.statuses import ExecutionStatus, JobStatus
-from gateway.types import JSONObject, Scope
 from tests.plans import node
 
 

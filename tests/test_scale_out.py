@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from gateway.core.settings import Settings
 from gateway.executors.arq import IN_PROGRESS, connect, deliver
-from gateway.executors.worker import WorkerProcess
-from gateway.settings import Settings
+from gateway.service.worker import WorkerProcess
 from gateway.store import claims
 from gateway.store.models import Execution, Job
 from tests.conftest import SettingsFactory

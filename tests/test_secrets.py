@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from tortoise import connections
 
-from gateway.errors import ConfigError, DefinitionInvalid
-from gateway.secrets import SecretBox
+from gateway.core.errors import ConfigError, DefinitionInvalid
+from gateway.security.secrets import SecretBox
 from gateway.workflows.export import dump_yaml, export_documents
 from tests import signing
 from tests.conftest import SettingsFactory

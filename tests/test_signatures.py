@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gateway.errors import DefinitionInvalid
+from gateway.core.errors import DefinitionInvalid
 from gateway.store import definitions
 from tests import signing
 from tests.conftest import SettingsFactory

@@ -10,16 +10,16 @@ import pytest
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 
+from gateway.core.errors import Conflict, StoreUnavailable
+from gateway.core.ids import new_id
+from gateway.core.settings import Settings
+from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.engine.processor import JobRecord, utcnow
-from gateway.errors import Conflict, StoreUnavailable
-from gateway.settings import Settings
-from gateway.statuses import ExecutionStatus, JobStatus
 from gateway.store import lookups, sqlite_trip
 from gateway.store.db import database_url, model_changes
 from gateway.store.errors import translated
 from gateway.store.executions import ClaimBatch, ExecutionWriter, NewExecution
 from gateway.store.finishes import FinishExecution
-from gateway.store.ids import new_id
 from gateway.store.models import Execution, Job, Node, ParseRule, Trigger, Workflow
 from gateway.store.rows import sqlite_chunks
 from tests.api import Statements

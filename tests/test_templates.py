@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from gateway.core.errors import TemplateError
 from gateway.engine.templates import ROOTS, Reference, compile_template, find_references
-from gateway.errors import TemplateError
 
 SCOPE: dict[str, Any] = {
     "$context": {

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from tortoise import connections
 
-from gateway.errors import ConfigError
+from gateway.core.errors import ConfigError
+from gateway.core.settings import Settings
+from gateway.core.types import Scope
 from gateway.nodes.base import REGISTRY, NodeType, Outcome, register
-from gateway.settings import Settings
 from gateway.store.models import ExecutionRequest
-from gateway.types import Scope
 from tests.support import Gateway, running_gateway
 
 SettingsFactory = Callable[..., Settings]

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from qs_codec import DecodeOptions
 from qs_codec import decode as qs_decode
 
+from gateway.core.errors import Rejected
 from gateway.engine.requests import media_type, parse_body, parse_headers, parse_query
-from gateway.errors import Rejected
 
 NO_RULES: frozenset[str] = frozenset()
 

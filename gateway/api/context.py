@@ -9,8 +9,8 @@ import strawberry
 
 from gateway.api.loaders import Loaders
 from gateway.api.relations import RelationCache
-from gateway.runtime import Runtime
-from gateway.settings import Settings
+from gateway.core.settings import Settings
+from gateway.service.runtime import Runtime
 
 
 @dataclass

@@ -25,9 +25,9 @@ from gateway.api.errors import SERVICE_UNAVAILABLE, TOO_LARGE, UNAUTHENTICATED, 
 from gateway.api.limits import MAX_BODY
 from gateway.api.relations import RelationCache
 from gateway.api.schema import build_schema
-from gateway.errors import StoreUnavailable
-from gateway.runtime import Runtime
-from gateway.tokens import AdminTokens
+from gateway.core.errors import StoreUnavailable
+from gateway.service.runtime import Runtime
+from gateway.service.tokens import AdminTokens
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str]) -> Response:

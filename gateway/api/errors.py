@@ -23,7 +23,7 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.error import GraphQLSyntaxError
 
-from gateway.errors import Conflict, DefinitionInvalid, NotFound, Problem, StoreUnavailable
+from gateway.core.errors import Conflict, DefinitionInvalid, NotFound, Problem, StoreUnavailable
 
 log = logging.getLogger("gateway.api")
 

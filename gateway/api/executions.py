@@ -11,8 +11,8 @@ from strawberry.scalars import JSON
 
 from gateway.api.context import Info
 from gateway.api.types import Workflow, found
+from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.executors.runner import raw_text
-from gateway.statuses import ExecutionStatus, JobStatus
 from gateway.store import models
 
 strawberry.enum(ExecutionStatus, description="NocoBase's execution statuses")

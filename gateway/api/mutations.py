@@ -30,11 +30,11 @@ from gateway.api.types import (
     Workflow,
     found,
 )
+from gateway.core.errors import Conflict, NotFound
+from gateway.core.ids import new_id
+from gateway.core.statuses import ExecutionStatus
 from gateway.engine.processor import utcnow
-from gateway.errors import Conflict, NotFound
-from gateway.statuses import ExecutionStatus
 from gateway.store import executions, lookups
-from gateway.store.ids import new_id
 from gateway.workflows import edits
 from gateway.workflows.apply import Change, apply_documents, trigger_url
 from gateway.workflows.documents import Source

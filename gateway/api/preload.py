@@ -18,7 +18,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from gateway.api.context import Info
 from gateway.api.relations import Relations
 from gateway.api.types import Node, ParseRule, Trigger, Workflow
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.store import lookups
 from gateway.store.lookups import Row
 from gateway.workflows.apply import trigger_url

@@ -16,8 +16,8 @@ from gateway.api.limits import DEFAULT_PAGE
 from gateway.api.pagination import Connection, connection, decode_cursor, encode_cursor, page_size
 from gateway.api.preload import preload_workflows
 from gateway.api.types import ExamplePath, NodeTypeInfo, ParseSource, Workflow
+from gateway.core.statuses import ExecutionStatus
 from gateway.nodes import node_types
-from gateway.statuses import ExecutionStatus
 from gateway.store import lookups
 from gateway.store.lookups import ExecutionFilter
 from gateway.workflows.examples import parse_example

@@ -17,7 +17,7 @@ from strawberry.scalars import JSON
 
 from gateway.api.context import Info
 from gateway.api.execution import PRELOADED
-from gateway.errors import NotFound
+from gateway.core.errors import NotFound
 from gateway.nodes import NodeType as NodeTypeClass
 from gateway.store.lookups import Row
 from gateway.workflows.apply import trigger_url

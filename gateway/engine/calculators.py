@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from gateway.errors import Problem
+from gateway.core.errors import Problem
 
 Calculator = Callable[[Any, Any], bool]
 

@@ -23,11 +23,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.core.errors import NodeFailure, Problem, TemplateError
+from gateway.core.types import Scope
 from gateway.engine import sandbox
 from gateway.engine.sandbox_worker import clean, new_env
 from gateway.engine.templates import Template, compile_template
-from gateway.errors import NodeFailure, Problem, TemplateError
-from gateway.types import Scope
 
 MAX_LENGTH = 4096
 MAX_PLACEHOLDERS = 100

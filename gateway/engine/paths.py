@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any, TypeAlias
 
-from gateway.errors import TemplateError
+from gateway.core.errors import TemplateError
 
 Segment: TypeAlias = str | int
 

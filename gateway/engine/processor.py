@@ -41,8 +41,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.core.errors import NodeFailure
+from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.engine.plan import Plan, Step
-from gateway.errors import NodeFailure
 from gateway.nodes.base import (
     CANCEL_BRANCH,
     Assign,
@@ -56,7 +57,6 @@ from gateway.nodes.base import (
     RunContext,
     Stop,
 )
-from gateway.statuses import ExecutionStatus, JobStatus
 
 log = logging.getLogger("gateway.engine")
 

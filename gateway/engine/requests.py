@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import orjson
 from qs_codec import Charset, DecodeOptions, decode
 
-from gateway.errors import Rejected
+from gateway.core.errors import Rejected
 
 HIDDEN_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 _QS_OPTIONS = DecodeOptions()

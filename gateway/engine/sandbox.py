@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import NodeFailure
+from gateway.core.errors import NodeFailure
 
 WORKER = Path(__file__).with_name("sandbox_worker.py")
 HEADER = struct.Struct(">I")

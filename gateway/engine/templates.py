@@ -39,8 +39,8 @@ from typing import Any, TypeAlias
 
 import orjson
 
+from gateway.core.errors import TemplateError
 from gateway.engine.paths import Segment, format_path, parse_path, resolve
-from gateway.errors import TemplateError
 
 ROOTS = frozenset({"$context", "$jobsMapByNodeKey", "$scopes", "$system", "$env"})
 

@@ -23,8 +23,8 @@ from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 from redis.exceptions import RedisError
 
+from gateway.core.settings import Settings
 from gateway.executors.base import Accepted
-from gateway.settings import Settings
 
 log = logging.getLogger("gateway.executor")
 JOB = "run_execution"

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 
+from gateway.core.errors import GatewayError
+from gateway.core.statuses import ExecutionStatus
 from gateway.engine.processor import Processor, RunResult, utcnow
-from gateway.errors import GatewayError
-from gateway.statuses import ExecutionStatus
 from gateway.store import claims
 from gateway.store.executions import ClaimBatch, ExecutionWriter
 from gateway.store.finishes import FinishExecution

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from gateway.errors import Problem
-from gateway.statuses import ExecutionStatus, JobStatus
-from gateway.types import JSONObject, Scope
+from gateway.core.errors import Problem
+from gateway.core.statuses import ExecutionStatus, JobStatus
+from gateway.core.types import JSONObject, Scope
 
 # The cancel message of a parallel branch no longer needed: its running jobs end CANCELED.
 CANCEL_BRANCH = "branch no longer needed"

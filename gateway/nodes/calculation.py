@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.errors import Problem
+from gateway.core.types import JSONObject, Scope
 from gateway.engine.expressions import compile_expression, expression_problems
-from gateway.errors import Problem
 from gateway.nodes.base import Done, NodeType, Outcome, register
-from gateway.types import JSONObject, Scope
 
 ENGINES = ("cel",)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.errors import Problem, TemplateError
+from gateway.core.types import Scope
 from gateway.engine import calculators
 from gateway.engine.expressions import Expression, compile_expression, expression_problems
 from gateway.engine.templates import Template, compile_template
-from gateway.errors import Problem, TemplateError
-from gateway.types import Scope
 
 ENGINES = ("basic", "cel")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from gateway.core.errors import NodeFailure, Problem
+from gateway.core.statuses import ExecutionStatus
+from gateway.core.types import JSONObject, Scope
 from gateway.engine.templates import compile_template
-from gateway.errors import NodeFailure, Problem
 from gateway.nodes.base import NodeType, Outcome, Park, register
 from gateway.nodes.common import number_problems
-from gateway.statuses import ExecutionStatus
-from gateway.types import JSONObject, Scope
 
 # NocoBase stores the unit as its length in milliseconds; names are accepted too.
 UNITS: dict[Any, int] = {

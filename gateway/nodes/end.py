@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import Problem
+from gateway.core.errors import Problem
+from gateway.core.statuses import ExecutionStatus, JobStatus
+from gateway.core.types import JSONObject, Scope
 from gateway.nodes.base import Finish, NodeType, Outcome, register
-from gateway.statuses import ExecutionStatus, JobStatus
-from gateway.types import JSONObject, Scope
 
 _END_STATUSES = {
     1: (ExecutionStatus.RESOLVED, JobStatus.RESOLVED),

@@ -8,12 +8,12 @@ import jmespath
 import jmespath.exceptions
 from jmespath.parser import ParsedResult
 
+from gateway.core.errors import NodeFailure, Problem, TemplateError
+from gateway.core.types import JSONObject, Scope
 from gateway.engine.paths import parse_path, resolve
 from gateway.engine.templates import compile_template
-from gateway.errors import NodeFailure, Problem, TemplateError
 from gateway.nodes.base import Done, NodeType, Outcome, register
 from gateway.nodes.common import template_problems
-from gateway.types import JSONObject, Scope
 
 ENGINES = ("jmespath",)
 MAX_EXPRESSION = 4096

@@ -6,12 +6,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.core.errors import NodeFailure, Problem
+from gateway.core.statuses import JobStatus
+from gateway.core.types import JSONObject, Scope
 from gateway.engine.templates import compile_template
-from gateway.errors import NodeFailure, Problem
 from gateway.nodes.base import Done, NodeType, Outcome, RunContext, Stop, register
 from gateway.nodes.common import Predicate, check_test, template_problems
-from gateway.statuses import JobStatus
-from gateway.types import JSONObject, Scope
 
 BODY = 0
 BEFORE, AFTER = 0, 1

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import Problem
+from gateway.core.errors import Problem
+from gateway.core.statuses import ExecutionStatus, JobStatus
+from gateway.core.types import JSONObject, Scope
 from gateway.nodes.base import Branch, NodeType, Outcome, register
 from gateway.nodes.common import Predicate, bool_problems, check_test
-from gateway.statuses import ExecutionStatus, JobStatus
-from gateway.types import JSONObject, Scope
 
 OTHERWISE = 0
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from gateway.errors import Problem
+from gateway.core.errors import Problem
+from gateway.core.statuses import JobStatus
+from gateway.core.types import JSONObject, Scope
 from gateway.nodes.base import (
     CANCEL_BRANCH,
     Done,
@@ -16,8 +18,6 @@ from gateway.nodes.base import (
     Stop,
     register,
 )
-from gateway.statuses import JobStatus
-from gateway.types import JSONObject, Scope
 
 MODES = ("all", "any", "race", "allSettled")
 MAX_BRANCHES = 20

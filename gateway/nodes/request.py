@@ -10,12 +10,12 @@ import httpx
 import orjson
 
 from gateway import outbound
+from gateway.core.errors import Problem
+from gateway.core.statuses import ExecutionStatus, JobStatus
+from gateway.core.types import JSONObject, Scope
 from gateway.engine.templates import Template, compile_template, to_text
-from gateway.errors import Problem
 from gateway.nodes.base import Done, Ended, NodeType, Outcome, RunContext, Stop, register
 from gateway.nodes.common import bool_problems, number_problems, pairs_problems, template_problems
-from gateway.statuses import ExecutionStatus, JobStatus
-from gateway.types import JSONObject, Scope
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 JSON, FORM, TEXT = "application/json", "application/x-www-form-urlencoded", "text/plain"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gateway.core.errors import NodeFailure, Problem
+from gateway.core.types import JSONObject, Scope
 from gateway.engine.templates import Template, compile_template, to_text
-from gateway.errors import NodeFailure, Problem
 from gateway.nodes.base import NodeType, Outcome, Respond, register
 from gateway.nodes.common import template_problems
-from gateway.types import JSONObject, Scope
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _MANAGED_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.errors import Problem
+from gateway.core.types import JSONObject, Scope
 from gateway.engine.templates import compile_template
-from gateway.errors import Problem
 from gateway.nodes.base import Assign, Done, NodeType, Outcome, register
 from gateway.nodes.common import template_problems
-from gateway.types import JSONObject, Scope
 
 
 @register

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from gateway.errors import NodeFailure
+from gateway.core.errors import NodeFailure
 from gateway.outbound.guard import AllowList, TargetRefused, resolve
 
 MAX_REDIRECTS = 5

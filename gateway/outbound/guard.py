@@ -23,7 +23,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-from gateway.errors import ConfigError, NodeFailure
+from gateway.core.errors import ConfigError, NodeFailure
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -28,8 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gateway.errors import ConfigError, Rejected
-from gateway.secrets import SecretBox
+from gateway.core.errors import ConfigError, Rejected
+from gateway.security.secrets import SecretBox
 
 log = logging.getLogger("gateway.signatures")
 

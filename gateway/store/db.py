@@ -15,8 +15,8 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
-from gateway.errors import ConfigError
-from gateway.settings import Settings
+from gateway.core.errors import ConfigError
+from gateway.core.settings import Settings
 from gateway.store.errors import translated
 
 APP = "gateway"

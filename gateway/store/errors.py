@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from tortoise.exceptions import DBConnectionError, IntegrityError
 
-from gateway.errors import Conflict, StoreUnavailable
+from gateway.core.errors import Conflict, StoreUnavailable
 
 _SERVICE_ERRORS: tuple[type[BaseException], ...] = (
     DBConnectionError,

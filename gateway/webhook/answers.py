@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from gateway.errors import Rejected
+from gateway.core.errors import Rejected
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 JSON_TYPE = (b"content-type", b"application/json")

@@ -7,8 +7,8 @@ import binascii
 import hashlib
 import hmac
 
-from gateway.errors import Rejected
-from gateway.passwords import verify_password
+from gateway.core.errors import Rejected
+from gateway.security.passwords import verify_password
 
 CHALLENGE = {"www-authenticate": 'Basic realm="webhook"'}
 # Per (username, stored hash): the SHA-256 of the last `Authorization` value that passed.

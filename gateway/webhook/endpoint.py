@@ -13,11 +13,13 @@ from collections.abc import MutableMapping
 from time import perf_counter
 from typing import Any
 
+from gateway.core.errors import Rejected, StoreUnavailable
 from gateway.engine.processor import utcnow
 from gateway.engine.requests import parse_body, parse_headers, parse_query
 from gateway.engine.rules import apply_rules
-from gateway.errors import Rejected, StoreUnavailable
-from gateway.runtime import Runtime
+from gateway.service.calls import Call, Dispatcher
+from gateway.service.limits import client_address
+from gateway.service.runtime import Runtime
 from gateway.webhook.answers import (
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
@@ -29,8 +31,6 @@ from gateway.webhook.answers import (
     unavailable,
 )
 from gateway.webhook.auth import check_basic
-from gateway.webhook.dispatch import Call, Dispatcher
-from gateway.webhook.limits import client_address
 from gateway.webhook.parsing import ClientGone, Receive, read_body
 from gateway.workflows.compiled import CompiledWorkflow
 

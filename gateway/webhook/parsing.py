@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from gateway.errors import Rejected
+from gateway.core.errors import Rejected
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
-from gateway.errors import DefinitionInvalid, Problem
-from gateway.passwords import hash_password, verify_password
-from gateway.settings import Settings
+from gateway.core.errors import DefinitionInvalid, Problem
+from gateway.core.settings import Settings
+from gateway.security.passwords import hash_password, verify_password
 from gateway.store import definitions
 from gateway.store.definitions import WorkflowWrite
 from gateway.workflows.compiled import snapshot

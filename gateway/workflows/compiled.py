@@ -10,8 +10,8 @@ from gateway.engine.plan import Plan, compile_plan
 from gateway.engine.rules import Rule, compile_rules, named_headers
 from gateway.engine.templates import Template, compile_template
 from gateway.nodes.response import CompiledHeaders
-from gateway.secrets import SecretBox
 from gateway.security.rates import Rate
+from gateway.security.secrets import SecretBox
 from gateway.security.signatures import Verifier, signature_verifier
 from gateway.workflows.dedup import Dedup, compile_dedup
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from gateway.core.errors import Problem, TemplateError
+from gateway.core.types import Scope
 from gateway.engine.templates import Template, compile_template, to_text
-from gateway.errors import Problem, TemplateError
 from gateway.store.dedup import DedupClaim
-from gateway.types import Scope
 
 FIELD = "trigger.deduplicate"
 DEFAULT_WINDOW = 24 * 3600

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import yaml
 
-from gateway.errors import Problem
+from gateway.core.errors import Problem
 
 _ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SUFFIXES = (".yaml", ".yml", ".json")

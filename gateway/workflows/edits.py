@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import Conflict, DefinitionInvalid, NotFound, Problem
-from gateway.settings import Settings
+from gateway.core.errors import Conflict, DefinitionInvalid, NotFound, Problem
+from gateway.core.settings import Settings
 from gateway.store import definitions, lookups
 from gateway.workflows.apply import Change, apply_documents, new_trigger_key
 from gateway.workflows.documents import Source

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.core.errors import DefinitionInvalid, Problem, Rejected
 from gateway.engine.paths import Segment, format_path
 from gateway.engine.requests import parse_body, parse_headers, parse_query
-from gateway.errors import DefinitionInvalid, Problem, Rejected
 
 MAX_PATHS = 2000
 FIELD = "example"

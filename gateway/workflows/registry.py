@@ -14,9 +14,9 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from gateway.errors import GatewayError
-from gateway.secrets import SecretBox
-from gateway.settings import Settings
+from gateway.core.errors import GatewayError
+from gateway.core.settings import Settings
+from gateway.security.secrets import SecretBox
 from gateway.store import definitions
 from gateway.workflows.compiled import CompiledWorkflow, compile_workflow
 

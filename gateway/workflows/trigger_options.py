@@ -13,9 +13,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.errors import ConfigError, Problem
-from gateway.secrets import SecretBox
+from gateway.core.errors import ConfigError, Problem
+from gateway.core.settings import Settings
 from gateway.security.rates import MAX_PER, MAX_RATE
+from gateway.security.secrets import SecretBox
 from gateway.security.signatures import (
     ALGORITHMS,
     ENCODINGS,
@@ -23,7 +24,6 @@ from gateway.security.signatures import (
     MAX_TOLERANCE,
     PRESET_FIELDS,
 )
-from gateway.settings import Settings
 
 SIGNATURE = "trigger.signature"
 RATE_LIMIT = "trigger.rateLimit"

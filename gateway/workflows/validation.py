@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from gateway.core.errors import Problem, TemplateError
 from gateway.engine.paths import parse_path
 from gateway.engine.rules import TYPES
 from gateway.engine.templates import Reference, compile_template
-from gateway.errors import Problem, TemplateError
 from gateway.nodes import node_type, node_types
 from gateway.nodes.common import template_problems
 from gateway.nodes.response import headers_problems, status_problems

@@ -32,10 +32,10 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.errors import Rejected
-from gateway.executors.backoff import compute_backoff
+from gateway.core.backoff import compute_backoff
+from gateway.core.errors import Rejected
+from gateway.core.settings import Settings
 from gateway.security.rates import AUTH_FAILURES, Decision, Rate, gcra
-from gateway.settings import Settings
 
 __all__ = ["AUTH_FAILURES", "Decision", "Rate", "gcra"]
 

@@ -17,14 +17,14 @@ from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import Any
 
+from gateway.core.errors import Conflict
+from gateway.core.ids import new_id
+from gateway.core.statuses import ExecutionStatus
 from gateway.engine.processor import Processor, RunResult, utcnow
-from gateway.errors import Conflict
 from gateway.executors.runner import raw_text, run_plan
-from gateway.runtime import Runtime
-from gateway.statuses import ExecutionStatus
+from gateway.service.runtime import Runtime
 from gateway.store import dedup as dedup_store
 from gateway.store.executions import ClaimKey, NewExecution, SettleKey
-from gateway.store.ids import new_id
 from gateway.webhook.answers import Answer, answer, json_answer
 from gateway.workflows.compiled import CompiledWorkflow
 

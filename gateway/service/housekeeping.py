@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from gateway.errors import GatewayError
-from gateway.settings import Settings
+from gateway.core.errors import GatewayError
+from gateway.core.settings import Settings
 from gateway.store.retention import prune
 
 log = logging.getLogger("gateway.housekeeping")

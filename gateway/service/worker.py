@@ -31,14 +31,14 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from gateway import outbound
+from gateway.core.backoff import compute_backoff
+from gateway.core.errors import GatewayError, StoreUnavailable
+from gateway.core.settings import Settings
 from gateway.engine.processor import utcnow
-from gateway.errors import GatewayError, StoreUnavailable
 from gateway.executors.arq import JOB, deliver_many, redis_settings
-from gateway.executors.backoff import compute_backoff
 from gateway.executors.batch_worker import BatchWorker
 from gateway.executors.runner import Runner
-from gateway.housekeeping import Housekeeper
-from gateway.settings import Settings
+from gateway.service.housekeeping import Housekeeper
 from gateway.store import claims
 from gateway.store.db import close_store, open_store
 from gateway.store.executions import ExecutionWriter

@@ -7,17 +7,17 @@ import logging
 from dataclasses import dataclass, field
 
 from gateway import outbound
-from gateway.errors import DefinitionInvalid
+from gateway.core.errors import DefinitionInvalid
+from gateway.core.settings import Settings
 from gateway.executors.arq import ArqExecutor
 from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
-from gateway.housekeeping import Housekeeper
-from gateway.metrics import Metrics
-from gateway.settings import Settings
+from gateway.service.housekeeping import Housekeeper
+from gateway.service.limits import Limits
+from gateway.service.metrics import Metrics
 from gateway.store.db import close_store, open_store
 from gateway.store.executions import ExecutionWriter
-from gateway.webhook.limits import Limits
 from gateway.workflows.apply import apply_documents
 from gateway.workflows.documents import read_sources
 from gateway.workflows.registry import Registry

@@ -15,8 +15,8 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from gateway.errors import ConfigError
-from gateway.settings import Settings
+from gateway.core.errors import ConfigError
+from gateway.core.settings import Settings
 from gateway.store import tokens
 
 log = logging.getLogger("gateway.api")

@@ -21,8 +21,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from gateway.errors import ConfigError
-from gateway.settings import Settings
+from gateway.core.errors import ConfigError
+from gateway.core.settings import Settings
 
 log = logging.getLogger("gateway.secrets")
 
