@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 import pytest
 
 from gateway.core.types import Scope
-from gateway.nodes.base import REGISTRY, Done, NodeType, Outcome, register
+from gateway.engine.node import Done, NodeType, Outcome
+from gateway.nodes.registry import REGISTRY, register
 from tests.api import create, data, error
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway

@@ -11,7 +11,8 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 
 from gateway.api.limits import CACHE_SIZE, MAX_BODY
 from gateway.core.errors import Problem
-from gateway.nodes.base import REGISTRY, NodeType, register
+from gateway.engine.node import NodeType
+from gateway.nodes.registry import REGISTRY, register
 from tests.api import AUTH, Statements, call, data, error
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway

@@ -10,9 +10,9 @@ from datetime import timedelta
 from arq.jobs import Job as ArqJob
 
 from gateway.core.backoff import compute_backoff
+from gateway.core.clock import utcnow
 from gateway.core.settings import Settings
 from gateway.core.statuses import ExecutionStatus
-from gateway.engine.processor import utcnow
 from gateway.executors.arq import connect, deliver, deliver_many
 from gateway.service.worker import WorkerProcess
 from gateway.store import claims

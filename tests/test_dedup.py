@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from gateway.core.clock import utcnow
 from gateway.core.errors import DefinitionInvalid
-from gateway.engine.processor import utcnow
 from gateway.store.models import DedupKey
 from tests.support import Gateway
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.engine.processor import utcnow
+from gateway.core.clock import utcnow
 from gateway.executors.arq import connect
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.store.models import Execution, Job

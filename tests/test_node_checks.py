@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.nodes.base import NodeType
+from gateway.engine.node import NodeType
 from gateway.nodes.calculation import Calculation
 from gateway.nodes.delay import Delay
 from gateway.nodes.json_query import JsonQuery

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.engine.plan import Plan, compile_plan
+from gateway.engine.plan import Plan
 from gateway.engine.processor import Processor, RunResult
+from gateway.nodes import compile_plan
 from tests.plans import node, value
 
 

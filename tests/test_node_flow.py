@@ -9,8 +9,8 @@ import pytest
 
 from gateway import outbound
 from gateway.core.statuses import ExecutionStatus
-from gateway.engine.plan import compile_plan
 from gateway.engine.processor import MAX_ITERATIONS, Processor, RunResult
+from gateway.nodes import compile_plan
 from tests.httpserver import Answer, Received, TestServer
 from tests.plans import node, value
 

@@ -10,8 +10,8 @@ import pytest
 
 from gateway import outbound
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.engine.plan import compile_plan
 from gateway.engine.processor import Processor, RunResult
+from gateway.nodes import compile_plan
 from gateway.nodes.request import idempotency_key
 from tests.httpserver import Answer, Received, TestServer
 

@@ -8,11 +8,12 @@ import pytest
 
 from gateway.core.errors import NodeFailure, Problem
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.nodes.base import Finish, Respond
+from gateway.engine.node import Finish, Respond
+from gateway.engine.responses import CompiledHeaders
 from gateway.nodes.condition import Condition
 from gateway.nodes.end import End
 from gateway.nodes.multi_conditions import MultiConditions
-from gateway.nodes.response import CompiledHeaders, Response
+from gateway.nodes.response import Response
 from gateway.webhook.answers import answer, header_value
 
 TEST = {"calculator": "equal", "operands": ["{{$context.body.a}}", 1]}

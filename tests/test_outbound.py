@@ -13,8 +13,8 @@ import pytest
 from gateway import outbound
 from gateway.core.errors import ConfigError
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.engine.plan import compile_plan
 from gateway.engine.processor import Processor, RunResult
+from gateway.nodes import compile_plan
 from gateway.outbound.guard import AllowList, refusal
 from tests.httpserver import Answer, Received, TestServer
 

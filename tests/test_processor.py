@@ -14,10 +14,11 @@ import pytest
 from gateway.core.errors import NodeFailure
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.core.types import JSONObject, Scope
-from gateway.engine.plan import compile_plan
+from gateway.engine.node import Done, NodeType, Outcome, Respond
 from gateway.engine.processor import Processor, RunResult
 from gateway.engine.templates import compile_template
-from gateway.nodes.base import REGISTRY, Done, NodeType, Outcome, Respond, register
+from gateway.nodes import compile_plan
+from gateway.nodes.registry import REGISTRY, register
 from tests.plans import node
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.engine.processor import utcnow
+from gateway.core.clock import utcnow
 from gateway.service.housekeeping import Housekeeper
 from gateway.store.models import DedupKey, Execution, ExecutionRequest, Job
 from tests.conftest import SettingsFactory
@@ -27,9 +27,7 @@ async def test_old_finished_executions_and_expired_keys_are_pruned(
         await Execution.filter(id__in=old).update(finished_at=long_ago, created_at=long_ago)
         await DedupKey.all().update(expires_at=long_ago)
         recent = (await gateway.post("ok", json={})).headers["x-execution-id"]
-        await (
-            gateway.runtime.executor.stop()
-        )  # leave one queued: never pruned, whatever its age
+        await gateway.runtime.executor.stop()  # leave one queued: never pruned, whatever its age
         queued = (await gateway.post("ok", json={})).headers["x-execution-id"]
         await Execution.filter(id=queued).update(created_at=long_ago)
 

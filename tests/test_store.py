@@ -10,11 +10,12 @@ import pytest
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 
+from gateway.core.clock import utcnow
 from gateway.core.errors import Conflict, StoreUnavailable
 from gateway.core.ids import new_id
+from gateway.core.records import JobRecord
 from gateway.core.settings import Settings
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.engine.processor import JobRecord, utcnow
 from gateway.store import lookups, sqlite_trip
 from gateway.store.db import database_url, model_changes
 from gateway.store.errors import translated

@@ -13,7 +13,8 @@ from tortoise import connections
 from gateway.core.errors import ConfigError
 from gateway.core.settings import Settings
 from gateway.core.types import Scope
-from gateway.nodes.base import REGISTRY, NodeType, Outcome, register
+from gateway.engine.node import NodeType, Outcome
+from gateway.nodes.registry import REGISTRY, register
 from gateway.store.models import ExecutionRequest
 from tests.support import Gateway, running_gateway
 

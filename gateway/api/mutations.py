@@ -30,10 +30,10 @@ from gateway.api.types import (
     Workflow,
     found,
 )
+from gateway.core.clock import utcnow
 from gateway.core.errors import Conflict, NotFound
 from gateway.core.ids import new_id
 from gateway.core.statuses import ExecutionStatus
-from gateway.engine.processor import utcnow
 from gateway.store import executions, lookups
 from gateway.workflows import edits
 from gateway.workflows.apply import Change, apply_documents, trigger_url

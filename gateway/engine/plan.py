@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.nodes.base import NodeType, node_type
+from gateway.engine.node import NodeType
 
 ChainKey = tuple[str | None, int | None]
 
@@ -51,7 +51,9 @@ def group_chains(nodes: list[dict[str, Any]]) -> dict[ChainKey, list[dict[str, A
     return chains
 
 
-def compile_plan(definition: Mapping[str, Any]) -> Plan:
+def compile_plan(definition: Mapping[str, Any], types: Mapping[str, type[NodeType]]) -> Plan:
+    """The plan of a valid definition, its nodes built from `types` (type name → class:
+    the registry of `gateway.nodes`, which the engine does not import)."""
     nodes: list[dict[str, Any]] = list(definition.get("nodes") or [])
     chains = group_chains(nodes)
     steps: dict[str, Step] = {}
@@ -60,7 +62,7 @@ def compile_plan(definition: Mapping[str, Any]) -> Plan:
         return tuple(build_step(node) for node in chains.get(key, []))
 
     def build_step(node: dict[str, Any]) -> Step:
-        cls = node_type(node["type"])
+        cls = types.get(node["type"])
         if cls is None:
             raise ValueError(f"unknown node type {node['type']!r} in a stored definition")
         indices = {i for (upstream, i) in chains if upstream == node["key"] and i is not None}

@@ -41,10 +41,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.core.clock import utcnow
 from gateway.core.errors import NodeFailure
+from gateway.core.records import JobRecord
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.engine.plan import Plan, Step
-from gateway.nodes.base import (
+from gateway.engine.node import (
     CANCEL_BRANCH,
     Assign,
     Branch,
@@ -57,6 +58,7 @@ from gateway.nodes.base import (
     RunContext,
     Stop,
 )
+from gateway.engine.plan import Plan, Step
 
 log = logging.getLogger("gateway.engine")
 
@@ -65,26 +67,6 @@ STATE_VERSION = 1
 
 ChainId = tuple[str | None, int | None]
 MAIN: ChainId = (None, None)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(slots=True)
-class JobRecord:
-    node_key: str
-    node_type: str
-    started_at: datetime
-    status: JobStatus = JobStatus.PENDING
-    result: Any = None
-    finished_at: datetime | None = None
-    position: tuple[int, ...] = ()
-
-    def finish(self, status: JobStatus, result: Any) -> None:
-        self.status = status
-        self.result = result
-        self.finished_at = utcnow()
 
 
 @dataclass(frozen=True, slots=True)

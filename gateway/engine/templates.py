@@ -39,7 +39,7 @@ from typing import Any, TypeAlias
 
 import orjson
 
-from gateway.core.errors import TemplateError
+from gateway.core.errors import Problem, TemplateError
 from gateway.engine.paths import Segment, format_path, parse_path, resolve
 
 ROOTS = frozenset({"$context", "$jobsMapByNodeKey", "$scopes", "$system", "$env"})
@@ -255,3 +255,12 @@ def to_text(value: Any) -> str:
     if encoded.startswith(b'"'):
         return str(orjson.loads(encoded))
     return encoded.decode()
+
+
+def template_problems(value: Any, field: str) -> list[Problem]:
+    """Problems compiling `value` as a template (SPEC §5), or none."""
+    try:
+        compile_template(value)
+    except TemplateError as exc:
+        return [Problem(field, str(exc))]
+    return []

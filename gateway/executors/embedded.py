@@ -21,8 +21,8 @@ import uuid
 from contextlib import suppress
 from datetime import datetime
 
+from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError
-from gateway.engine.processor import utcnow
 from gateway.executors.base import Accepted
 from gateway.executors.runner import Runner
 from gateway.store import claims

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 
+from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError
 from gateway.core.statuses import ExecutionStatus
-from gateway.engine.processor import Processor, RunResult, utcnow
+from gateway.engine.processor import Processor, RunResult
 from gateway.store import claims
 from gateway.store.executions import ClaimBatch, ExecutionWriter
 from gateway.store.finishes import FinishExecution

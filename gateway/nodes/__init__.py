@@ -1,5 +1,10 @@
 """Node types, one module each; importing this package registers them all."""
 
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.engine import plan
+from gateway.engine.node import NodeType
 from gateway.nodes import (
     calculation,
     condition,
@@ -13,12 +18,19 @@ from gateway.nodes import (
     response,
     variable,
 )
-from gateway.nodes.base import REGISTRY, NodeType, node_type, node_types
+from gateway.nodes.registry import REGISTRY, node_type, node_types
+
+
+def compile_plan(definition: Mapping[str, Any]) -> plan.Plan:
+    """The plan of a valid workflow definition, with the registered node types."""
+    return plan.compile_plan(definition, REGISTRY)
+
 
 __all__ = [
     "REGISTRY",
     "NodeType",
     "calculation",
+    "compile_plan",
     "condition",
     "delay",
     "end",

@@ -7,7 +7,8 @@ from typing import Any
 from gateway.core.errors import Problem
 from gateway.core.types import JSONObject, Scope
 from gateway.engine.expressions import compile_expression, expression_problems
-from gateway.nodes.base import Done, NodeType, Outcome, register
+from gateway.engine.node import Done, NodeType, Outcome
+from gateway.nodes.registry import register
 
 ENGINES = ("cel",)
 

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.core.errors import Problem, TemplateError
+from gateway.core.errors import Problem
 from gateway.core.types import Scope
 from gateway.engine import calculators
 from gateway.engine.expressions import Expression, compile_expression, expression_problems
-from gateway.engine.templates import Template, compile_template
+from gateway.engine.templates import Template, compile_template, template_problems
 
 ENGINES = ("basic", "cel")
-
-
-def template_problems(value: Any, field: str) -> list[Problem]:
-    """Problems compiling `value` as a template (SPEC §5), or none."""
-    try:
-        compile_template(value)
-    except TemplateError as exc:
-        return [Problem(field, str(exc))]
-    return []
 
 
 def bool_problems(config: dict[str, Any], name: str, field: str) -> list[Problem]:

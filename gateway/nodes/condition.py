@@ -7,8 +7,9 @@ from typing import Any
 from gateway.core.errors import Problem
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.core.types import JSONObject, Scope
-from gateway.nodes.base import Branch, Done, Finish, NodeType, Outcome, register
+from gateway.engine.node import Branch, Done, Finish, NodeType, Outcome
 from gateway.nodes.common import Predicate, bool_problems, check_test
+from gateway.nodes.registry import register
 
 TRUE_BRANCH = 1
 FALSE_BRANCH = 0

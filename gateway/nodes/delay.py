@@ -8,9 +8,10 @@ from typing import Any
 from gateway.core.errors import NodeFailure, Problem
 from gateway.core.statuses import ExecutionStatus
 from gateway.core.types import JSONObject, Scope
+from gateway.engine.node import NodeType, Outcome, Park
 from gateway.engine.templates import compile_template
-from gateway.nodes.base import NodeType, Outcome, Park, register
 from gateway.nodes.common import number_problems
+from gateway.nodes.registry import register
 
 # NocoBase stores the unit as its length in milliseconds; names are accepted too.
 UNITS: dict[Any, int] = {

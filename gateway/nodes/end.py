@@ -7,7 +7,8 @@ from typing import Any
 from gateway.core.errors import Problem
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.core.types import JSONObject, Scope
-from gateway.nodes.base import Finish, NodeType, Outcome, register
+from gateway.engine.node import Finish, NodeType, Outcome
+from gateway.nodes.registry import register
 
 _END_STATUSES = {
     1: (ExecutionStatus.RESOLVED, JobStatus.RESOLVED),

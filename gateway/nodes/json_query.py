@@ -10,10 +10,10 @@ from jmespath.parser import ParsedResult
 
 from gateway.core.errors import NodeFailure, Problem, TemplateError
 from gateway.core.types import JSONObject, Scope
+from gateway.engine.node import Done, NodeType, Outcome
 from gateway.engine.paths import parse_path, resolve
-from gateway.engine.templates import compile_template
-from gateway.nodes.base import Done, NodeType, Outcome, register
-from gateway.nodes.common import template_problems
+from gateway.engine.templates import compile_template, template_problems
+from gateway.nodes.registry import register
 
 ENGINES = ("jmespath",)
 MAX_EXPRESSION = 4096

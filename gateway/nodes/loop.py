@@ -9,9 +9,10 @@ from typing import Any
 from gateway.core.errors import NodeFailure, Problem
 from gateway.core.statuses import JobStatus
 from gateway.core.types import JSONObject, Scope
-from gateway.engine.templates import compile_template
-from gateway.nodes.base import Done, NodeType, Outcome, RunContext, Stop, register
-from gateway.nodes.common import Predicate, check_test, template_problems
+from gateway.engine.node import Done, NodeType, Outcome, RunContext, Stop
+from gateway.engine.templates import compile_template, template_problems
+from gateway.nodes.common import Predicate, check_test
+from gateway.nodes.registry import register
 
 BODY = 0
 BEFORE, AFTER = 0, 1

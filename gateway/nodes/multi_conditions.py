@@ -7,8 +7,9 @@ from typing import Any
 from gateway.core.errors import Problem
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.core.types import JSONObject, Scope
-from gateway.nodes.base import Branch, NodeType, Outcome, register
+from gateway.engine.node import Branch, NodeType, Outcome
 from gateway.nodes.common import Predicate, bool_problems, check_test
+from gateway.nodes.registry import register
 
 OTHERWISE = 0
 

@@ -8,16 +8,8 @@ from typing import Any
 from gateway.core.errors import Problem
 from gateway.core.statuses import JobStatus
 from gateway.core.types import JSONObject, Scope
-from gateway.nodes.base import (
-    CANCEL_BRANCH,
-    Done,
-    Ended,
-    NodeType,
-    Outcome,
-    RunContext,
-    Stop,
-    register,
-)
+from gateway.engine.node import CANCEL_BRANCH, Done, Ended, NodeType, Outcome, RunContext, Stop
+from gateway.nodes.registry import register
 
 MODES = ("all", "any", "race", "allSettled")
 MAX_BRANCHES = 20

@@ -13,9 +13,10 @@ from gateway import outbound
 from gateway.core.errors import Problem
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.core.types import JSONObject, Scope
-from gateway.engine.templates import Template, compile_template, to_text
-from gateway.nodes.base import Done, Ended, NodeType, Outcome, RunContext, Stop, register
-from gateway.nodes.common import bool_problems, number_problems, pairs_problems, template_problems
+from gateway.engine.node import Done, Ended, NodeType, Outcome, RunContext, Stop
+from gateway.engine.templates import Template, compile_template, template_problems, to_text
+from gateway.nodes.common import bool_problems, number_problems, pairs_problems
+from gateway.nodes.registry import register
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 JSON, FORM, TEXT = "application/json", "application/x-www-form-urlencoded", "text/plain"

@@ -6,9 +6,9 @@ from typing import Any
 
 from gateway.core.errors import Problem
 from gateway.core.types import JSONObject, Scope
-from gateway.engine.templates import compile_template
-from gateway.nodes.base import Assign, Done, NodeType, Outcome, register
-from gateway.nodes.common import template_problems
+from gateway.engine.node import Assign, Done, NodeType, Outcome
+from gateway.engine.templates import compile_template, template_problems
+from gateway.nodes.registry import register
 
 
 @register

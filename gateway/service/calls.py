@@ -17,10 +17,11 @@ from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import Any
 
+from gateway.core.clock import utcnow
 from gateway.core.errors import Conflict
 from gateway.core.ids import new_id
 from gateway.core.statuses import ExecutionStatus
-from gateway.engine.processor import Processor, RunResult, utcnow
+from gateway.engine.processor import Processor, RunResult
 from gateway.executors.runner import raw_text, run_plan
 from gateway.service.runtime import Runtime
 from gateway.store import dedup as dedup_store

@@ -32,9 +32,9 @@ from redis.exceptions import RedisError
 
 from gateway import outbound
 from gateway.core.backoff import compute_backoff
+from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError, StoreUnavailable
 from gateway.core.settings import Settings
-from gateway.engine.processor import utcnow
 from gateway.executors.arq import JOB, deliver_many, redis_settings
 from gateway.executors.batch_worker import BatchWorker
 from gateway.executors.runner import Runner

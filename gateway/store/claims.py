@@ -20,8 +20,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
+from gateway.core.clock import utcnow
 from gateway.core.statuses import ExecutionStatus
-from gateway.engine.processor import utcnow
 from gateway.store.errors import translated
 from gateway.store.models import Execution
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from gateway.engine.processor import utcnow
+from gateway.core.clock import utcnow
 from gateway.store.errors import translated
 from gateway.store.models import DedupKey
 

@@ -22,8 +22,8 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from gateway.core.errors import GatewayError
+from gateway.core.records import JobRecord
 from gateway.core.statuses import ExecutionStatus
-from gateway.engine.processor import JobRecord
 from gateway.store import pg_trip, sqlite_trip
 from gateway.store.claims import Claimed, Known, claim_statement, claimed_rows
 from gateway.store.dedup import DedupClaim, insert_claims, settle_key

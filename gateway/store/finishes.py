@@ -15,8 +15,8 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from gateway.core.records import JobRecord
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.engine.processor import JobRecord
 from gateway.store.models import Execution, Job
 from gateway.store.rows import job_values, sqlite_chunks, to_json
 

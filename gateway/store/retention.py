@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from gateway.core.clock import utcnow
 from gateway.core.statuses import FINISHED
-from gateway.engine.processor import utcnow
 from gateway.store.dedup import prune_expired
 from gateway.store.errors import translated
 from gateway.store.models import Execution, ExecutionRequest, Job

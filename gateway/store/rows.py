@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from gateway.engine.processor import JobRecord
+from gateway.core.records import JobRecord
 
 EXECUTION_COLUMNS = (
     "id",

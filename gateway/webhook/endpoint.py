@@ -13,8 +13,8 @@ from collections.abc import MutableMapping
 from time import perf_counter
 from typing import Any
 
+from gateway.core.clock import utcnow
 from gateway.core.errors import Rejected, StoreUnavailable
-from gateway.engine.processor import utcnow
 from gateway.engine.requests import parse_body, parse_headers, parse_query
 from gateway.engine.rules import apply_rules
 from gateway.service.calls import Call, Dispatcher

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.engine.plan import Plan, compile_plan
+from gateway.engine.plan import Plan
+from gateway.engine.responses import CompiledHeaders
 from gateway.engine.rules import Rule, compile_rules, named_headers
 from gateway.engine.templates import Template, compile_template
-from gateway.nodes.response import CompiledHeaders
+from gateway.nodes import compile_plan
 from gateway.security.rates import Rate
 from gateway.security.secrets import SecretBox
 from gateway.security.signatures import Verifier, signature_verifier

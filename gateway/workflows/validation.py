@@ -14,11 +14,10 @@ from typing import Any
 
 from gateway.core.errors import Problem, TemplateError
 from gateway.engine.paths import parse_path
+from gateway.engine.responses import headers_problems, status_problems
 from gateway.engine.rules import TYPES
-from gateway.engine.templates import Reference, compile_template
+from gateway.engine.templates import Reference, compile_template, template_problems
 from gateway.nodes import node_type, node_types
-from gateway.nodes.common import template_problems
-from gateway.nodes.response import headers_problems, status_problems
 from gateway.workflows.dedup import dedup_problems
 from gateway.workflows.trigger_options import option_problems
 

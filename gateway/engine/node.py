@@ -1,4 +1,4 @@
-"""The node contract: a registry from type name to class, and what a run returns.
+"""The node contract between the engine and the node types: what a run returns.
 
 A node type validates its config at save time (`check`, every problem at once), is built
 once per workflow version (`__init__`, where templates are compiled) and runs per execution
@@ -203,21 +203,3 @@ class NodeType:
     @classmethod
     def uses_run(cls) -> bool:
         return cls.execute is not NodeType.execute
-
-
-REGISTRY: dict[str, type[NodeType]] = {}
-
-
-def register(cls: type[NodeType]) -> type[NodeType]:
-    if cls.type_name in REGISTRY:
-        raise ValueError(f"node type {cls.type_name!r} registered twice")
-    REGISTRY[cls.type_name] = cls
-    return cls
-
-
-def node_type(name: str) -> type[NodeType] | None:
-    return REGISTRY.get(name)
-
-
-def node_types() -> Mapping[str, type[NodeType]]:
-    return REGISTRY

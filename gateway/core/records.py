@@ -1,0 +1,26 @@
+"""Records shared by the layers: what the engine produces and the store writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.core.clock import utcnow
+from gateway.core.statuses import JobStatus
+
+
+@dataclass(slots=True)
+class JobRecord:
+    node_key: str
+    node_type: str
+    started_at: datetime
+    status: JobStatus = JobStatus.PENDING
+    result: Any = None
+    finished_at: datetime | None = None
+    position: tuple[int, ...] = ()
+
+    def finish(self, status: JobStatus, result: Any) -> None:
+        self.status = status
+        self.result = result
+        self.finished_at = utcnow()
