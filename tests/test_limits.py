@@ -23,9 +23,9 @@ from gateway.service.limits import (
     MemoryCounter,
     Rate,
     RedisCounter,
-    client_address,
     gcra,
 )
+from gateway.webhook.clients import client_address
 from tests import signing
 from tests.conftest import SettingsFactory
 from tests.databases import in_ci

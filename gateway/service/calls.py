@@ -1,11 +1,14 @@
-"""After a call is read and checked: accept it (async) or run it (sync), and answer.
+"""After a call is read and checked (`intake.py`): accept it (async) or run it (sync).
 
 - Async: the execution is committed QUEUED (with its de-duplication key, in the same
-  transaction), only then handed to the executor and answered.
-- Sync: the plan runs in the request; the execution and its jobs are committed, then the
-  answer is sent. With de-duplication the key is claimed before anything runs.
-- A duplicate (a live key) runs nothing and gets the first call's answer and
-  `X-Execution-Id`; a duplicate of a sync call still running waits for its answer.
+  transaction), only then handed to the executor, and the trigger's answer returned.
+- Sync: the plan runs now; the answer is returned without waiting for the execution's
+  record, which the next group commit writes (docs/webhooks.md, Sync and async). With
+  de-duplication the key is claimed before anything runs.
+- A duplicate (a live key) runs nothing and gets the first call's answer and execution
+  id; a duplicate of a sync call still running waits for its answer.
+
+Every use case returns a `Reply`; the adapter turns it into its own kind of answer.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +30,6 @@ from gateway.executors.runner import raw_text, run_plan
 from gateway.service.runtime import Runtime
 from gateway.store import dedup as dedup_store
 from gateway.store.executions import ClaimKey, NewExecution, SettleKey
-from gateway.webhook.answers import Answer, answer, json_answer
 from gateway.workflows.compiled import CompiledWorkflow
 
 log = logging.getLogger("gateway.webhook")
@@ -67,12 +70,23 @@ def stored(sent: Sent) -> dict[str, Any]:
     return {"status": sent[0], "headers": dict(sent[1]), "body": sent[2]}
 
 
-def replay(response: MutableMapping[str, Any], execution_id: uuid.UUID) -> Answer:
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the sender gets: status, headers, body (a JSON value, text or None) and the id
+    of the execution it started (or repeats)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: Any
+    execution_id: str | None = None
+
+
+def replay(response: MutableMapping[str, Any], execution_id: uuid.UUID) -> Reply:
     headers = list((response.get("headers") or {}).items())
-    return answer(int(response["status"]), headers, response.get("body"), str(execution_id))
+    return Reply(int(response["status"]), headers, response.get("body"), str(execution_id))
 
 
-class Dispatcher:
+class Calls:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
@@ -86,7 +100,7 @@ class Dispatcher:
     def _dedup_key(self, workflow: CompiledWorkflow, scope: dict[str, Any]) -> str | None:
         return workflow.dedup.render(scope) if workflow.dedup is not None else None
 
-    async def accept(self, workflow: CompiledWorkflow, call: Call) -> Answer:
+    async def accept(self, workflow: CompiledWorkflow, call: Call) -> Reply:
         execution_id = new_id()
         scope = self._scope(call)
         sent: Sent = (
@@ -119,9 +133,9 @@ class Dispatcher:
                 raise
             return await self.duplicate(workflow, key, wait=0)
         self.runtime.executor.submit(execution_id, (call.context, call.raw))
-        return answer(*sent, str(execution_id))
+        return Reply(*sent, str(execution_id))
 
-    async def run_sync(self, workflow: CompiledWorkflow, call: Call) -> Answer:
+    async def run_sync(self, workflow: CompiledWorkflow, call: Call) -> Reply:
         execution_id = new_id()
         key = self._dedup_key(workflow, self._scope(call)) if workflow.dedup else None
         if key is not None and workflow.dedup is not None:
@@ -155,7 +169,7 @@ class Dispatcher:
                 write.add_done_callback(self._logged(workflow, id_text))
             if self.runtime.writer.backlogged():
                 await asyncio.wait(writes)
-        return answer(*sent, id_text)
+        return Reply(*sent, id_text)
 
     @staticmethod
     def _logged(
@@ -171,7 +185,7 @@ class Dispatcher:
 
         return logged
 
-    async def duplicate(self, workflow: CompiledWorkflow, key: str, wait: float) -> Answer:
+    async def duplicate(self, workflow: CompiledWorkflow, key: str, wait: float) -> Reply:
         """The first call's answer for a repeated key; runs nothing."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -190,7 +204,7 @@ class Dispatcher:
         }
         if first is not None:
             body["executionId"] = str(first.execution_id)
-        return json_answer(409, body, headers=[("retry-after", "1")])
+        return Reply(409, [("retry-after", "1")], body)
 
     def _record(
         self,

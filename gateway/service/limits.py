@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import ipaddress
 import logging
 import math
 import time
 import uuid
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -262,24 +260,6 @@ class RedisCounter:
 def too_many(message: str, retry_after: float) -> Rejected:
     seconds = max(1, math.ceil(retry_after))
     return Rejected(429, "too_many_requests", message, headers={"retry-after": str(seconds)})
-
-
-def client_address(scope: Mapping[str, Any]) -> str:
-    """Who is calling, for failed-authentication counts: the peer address (behind a proxy,
-    uvicorn's proxy headers support puts the real client there), IPv6 grouped by /64."""
-    client = scope.get("client")
-    return _group(str(client[0]) if client else "unknown")
-
-
-@functools.lru_cache(maxsize=4096)
-def _group(host: str) -> str:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
 
 
 class Limits:

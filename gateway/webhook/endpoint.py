@@ -1,6 +1,8 @@
-"""`POST /api/webhook:trigger/{key}`: the answers of SPEC §3, in this order of checks —
-405, 404, 429 (failed-auth block, rate limit), 401 (basic auth), 413, 401 (signature),
-400/415 (body), 400 (parse rules) — then run (sync) or accept (async).
+"""`POST /api/webhook:trigger/{key}`: the answers of docs/webhooks.md, in this order of
+checks — 405, 404, 429 (failed-auth block, rate limit), 401 (basic auth), 413,
+401 (signature), 400/415 (body), 400 (parse rules) — then run (sync) or accept (async).
+The checks and the run are the service's (`service/intake.py`, `service/calls.py`); this
+adapter reads the request, sends the answer and counts it.
 
 An async call is answered only after its execution is committed; a database failure on
 that path answers 503 with Retry-After, never a 2xx.
@@ -15,10 +17,8 @@ from typing import Any
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import Rejected, StoreUnavailable
-from gateway.engine.requests import parse_body, parse_headers, parse_query
-from gateway.engine.rules import apply_rules
-from gateway.service.calls import Call, Dispatcher
-from gateway.service.limits import client_address
+from gateway.service.calls import Call, Calls, Reply
+from gateway.service.intake import Intake
 from gateway.service.runtime import Runtime
 from gateway.webhook.answers import (
     METHOD_NOT_ALLOWED,
@@ -30,7 +30,7 @@ from gateway.webhook.answers import (
     rejected_answer,
     unavailable,
 )
-from gateway.webhook.auth import check_basic
+from gateway.webhook.clients import client_address
 from gateway.webhook.parsing import ClientGone, Receive, read_body
 from gateway.workflows.compiled import CompiledWorkflow
 
@@ -47,54 +47,8 @@ def _content_length(headers: dict[str, str]) -> int | None:
         raise Rejected(400, "invalid_request", "Content-Length is not a number") from None
 
 
-async def _count_failure(
-    runtime: Runtime, workflow: CompiledWorkflow, client: str | None, rejected: Rejected
-) -> None:
-    """A 401 counts as a failed attempt of `client` on this trigger."""
-    if rejected.status == 401 and client is not None:
-        await runtime.limits.failed(workflow.workflow_id, client)
-
-
-async def read_call(
-    scope: Scope, receive: Receive, workflow: CompiledWorkflow, runtime: Runtime
-) -> Call:
-    received_at = utcnow()
-    visible, hidden = parse_headers(scope["headers"], workflow.named_headers)
-    guarded = workflow.username is not None or workflow.signature is not None
-    client = client_address(scope) if guarded else None
-    await runtime.limits.admit(workflow.workflow_id, workflow.rate_limit, client)
-    if workflow.username is not None:
-        authorization = visible.get("authorization", hidden.get("authorization"))
-        try:
-            check_basic(authorization, workflow.username, workflow.password_hash)
-        except Rejected as rejected:
-            await _count_failure(runtime, workflow, client, rejected)
-            raise
-    settings = runtime.settings
-    raw = await read_body(receive, settings.body_limit, _content_length(visible))
-    if workflow.signature is not None:
-        try:
-            workflow.signature.verify(visible, raw, received_at.timestamp())
-        except Rejected as rejected:
-            await _count_failure(runtime, workflow, client, rejected)
-            raise
-    query = parse_query(scope.get("query_string", b""))
-    body = parse_body(visible.get("content-type"), raw, settings.json_depth)
-    data = {"headers": visible, "query": query, "body": body}
-    problems = apply_rules(workflow.rules, data)
-    if problems:
-        raise Rejected(
-            400, "invalid_request", f"{len(problems)} parse rule(s) failed", details=problems
-        )
-    context = {
-        "method": scope["method"],
-        "path": scope["path"],
-        "headers": visible,
-        "query": query,
-        "body": data["body"],
-        "receivedAt": received_at.isoformat(),
-    }
-    return Call(context, raw, received_at)
+def _answer(reply: Reply) -> Answer:
+    return answer(reply.status, reply.headers, reply.body, reply.execution_id)
 
 
 class WebhookEndpoint:
@@ -102,7 +56,20 @@ class WebhookEndpoint:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.dispatch = Dispatcher(runtime)
+        self.calls = Calls(runtime)
+        self.intake = Intake(runtime.limits, runtime.settings.json_depth)
+
+    async def read_call(self, scope: Scope, receive: Receive, workflow: CompiledWorkflow) -> Call:
+        received_at = utcnow()
+        client = client_address(scope) if self.intake.guarded(workflow) else None
+        headers = await self.intake.admit(workflow, scope["headers"], client)
+        limit = self.runtime.settings.body_limit
+        raw = await read_body(receive, limit, _content_length(headers.visible))
+        await self.intake.verify(workflow, headers, raw, received_at, client)
+        query_string = scope.get("query_string", b"")
+        return self.intake.call(
+            workflow, scope["method"], scope["path"], headers, query_string, raw, received_at
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = perf_counter()
@@ -121,10 +88,10 @@ class WebhookEndpoint:
                 raise NOT_FOUND
             workflow = route.workflow
             scope[WORKFLOW_KEY] = workflow.workflow_key
-            call = await read_call(scope, receive, workflow, self.runtime)
+            call = await self.read_call(scope, receive, workflow)
             if workflow.sync:
-                return await self.dispatch.run_sync(workflow, call)
-            return await self.dispatch.accept(workflow, call)
+                return _answer(await self.calls.run_sync(workflow, call))
+            return _answer(await self.calls.accept(workflow, call))
         except Rejected as rejected:
             return rejected_answer(rejected)
         except StoreUnavailable as exc:
