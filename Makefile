@@ -23,6 +23,7 @@ lint: install
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/ruff format --check gateway tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache  # the layers of docs/architecture.md
 	$(BIN)/mypy bench/run.py bench/bare.py bench/many.py
 	$(BIN)/mypy bench/cpu.py  # imports bench.run: checked apart from run.py
 

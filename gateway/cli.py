@@ -23,11 +23,8 @@ from gateway.core.settings import Settings, load_settings
 from gateway.core.statuses import ExecutionStatus
 from gateway.core.tuning import tune_process
 from gateway.security.secrets import SecretBox
-from gateway.service import tokens
+from gateway.service import database, executions, tokens
 from gateway.service.worker import serve_worker
-from gateway.store import executions
-from gateway.store.db import close_store, migrate, open_store
-from gateway.store.tokens import delete_token, list_tokens
 from gateway.workflows.apply import apply_documents, prepare, trigger_url
 from gateway.workflows.documents import read_sources
 from gateway.workflows.export import dump_yaml, export_documents
@@ -42,15 +39,12 @@ def _print_problems(error: DefinitionInvalid) -> None:
 
 
 async def _with_store(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
-    await open_store(settings)
-    try:
+    async with database.session(settings):
         return await work()
-    finally:
-        await close_store()
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    await migrate(settings)
+    await database.migrate(settings)
     print("database is up to date")
     return 0
 
@@ -106,7 +100,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_executions(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
-        rows = await executions.list_executions(
+        rows = await executions.recent(
             workflow_key=args.workflow, status=args.status, limit=args.limit, with_jobs=args.jobs
         )
         if args.json:
@@ -129,10 +123,10 @@ async def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             print(token)
             print(f"token {stored.id} created; it is shown only this once", file=sys.stderr)
         elif args.action == "list":
-            for row in await list_tokens():
+            for row in await tokens.list_tokens():
                 used = row.last_used_at.isoformat() if row.last_used_at else "never used"
                 print(f"{row.id}  {row.name or '-':<24} {row.created_at.isoformat()}  {used}")
-        elif not await delete_token(args.id):
+        elif not await tokens.revoke_token(args.id):
             print(f"error: no token {args.id}", file=sys.stderr)
             return 1
         return 0
@@ -149,12 +143,9 @@ async def preflight(settings: Settings, serves_api: bool = True) -> None:
         if problems:
             raise DefinitionInvalid(problems)
         prepare(sources, settings)
-    await open_store(settings)
-    try:
+    async with database.session(settings):
         if serves_api:
             await tokens.require_token(settings)
-    finally:
-        await close_store()
     SecretBox.from_settings(settings)
 
 

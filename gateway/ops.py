@@ -7,12 +7,11 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from tortoise import connections
 
 from gateway.core.errors import GatewayError
+from gateway.service.database import readiness
 from gateway.service.metrics import Metrics
 from gateway.service.runtime import Runtime
-from gateway.store.errors import translated
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -21,18 +20,9 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def _database() -> str:
-    try:
-        async with translated("readiness check"):
-            await connections.get("default").execute_query("SELECT 1")
-    except GatewayError as exc:
-        return f"unavailable: {exc}"
-    return "ok"
-
-
 def readyz(runtime: Runtime) -> Endpoint:
     async def endpoint(request: Request) -> JSONResponse:
-        checks = {"database": await _database()}
+        checks = {"database": await readiness()}
         if runtime.settings.redis_url:
             checks["redis"] = await runtime.redis_status()
         ready = all(value == "ok" for value in checks.values())

@@ -12,8 +12,7 @@ from strawberry.scalars import JSON
 from gateway.api.context import Info
 from gateway.api.types import Workflow, found
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.executors.runner import raw_text
-from gateway.store import models
+from gateway.service.reads import ExecutionRecord, JobRow, RequestRecord
 
 strawberry.enum(ExecutionStatus, description="NocoBase's execution statuses")
 strawberry.enum(JobStatus, description="NocoBase's job statuses")
@@ -30,7 +29,7 @@ class Job:
     finished_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: models.Job) -> Job:
+    def from_row(cls, row: JobRow) -> Job:
         return cls(
             id=strawberry.ID(str(row.id)),
             node_key=row.node_key,
@@ -59,7 +58,7 @@ class Execution:
     version_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: models.Execution) -> Execution:
+    def from_row(cls, row: ExecutionRecord) -> Execution:
         return cls(
             id=strawberry.ID(str(row.id)),
             status=ExecutionStatus(row.status),
@@ -93,9 +92,10 @@ class Execution:
 
     @strawberry.field(description="The request body as text (UTF-8)")
     async def raw_body(self, info: Info) -> str:
-        return raw_text(bytes((await self._request(info)).raw_body))
+        raw = bytes((await self._request(info)).raw_body)
+        return raw.decode("utf-8", errors="replace")
 
-    async def _request(self, info: Info) -> models.ExecutionRequest:
+    async def _request(self, info: Info) -> RequestRecord:
         return found(await info.context.loaders.request.load(uuid.UUID(str(self.id))))
 
     @strawberry.field(description="In the order they ran")

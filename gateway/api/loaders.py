@@ -14,9 +14,8 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from gateway.store import definitions, lookups
-from gateway.store.lookups import Row
-from gateway.store.models import Execution, ExecutionRequest, Job
+from gateway.service import reads
+from gateway.service.reads import ExecutionRecord, JobRow, RequestRecord, Row
 
 K = TypeVar("K")
 R = TypeVar("R")
@@ -49,36 +48,36 @@ def _many(fetch: Fetch[K, R], key_of: Callable[[R], K]) -> DataLoader[K, list[R]
 
 
 async def _versions(ids: list[int]) -> Sequence[int | None]:
-    numbers = await lookups.version_numbers(ids)
+    numbers = await reads.version_numbers(ids)
     return [numbers.get(i) for i in ids]
 
 
 async def _documents(keys: list[str]) -> Sequence[dict[str, Any] | None]:
-    documents = {doc["key"]: doc for doc in await definitions.load_documents(keys)}
+    documents = {doc["key"]: doc for doc in await reads.documents(keys)}
     return [documents.get(key) for key in keys]
 
 
 class Loaders:
     def __init__(self) -> None:
-        self.workflow: DataLoader[int, Row | None] = _one(lookups.workflows_by_id, itemgetter("id"))
-        self.trigger: DataLoader[int, Row | None] = _one(lookups.triggers_by_id, itemgetter("id"))
+        self.workflow: DataLoader[int, Row | None] = _one(reads.workflows_by_id, itemgetter("id"))
+        self.trigger: DataLoader[int, Row | None] = _one(reads.triggers_by_id, itemgetter("id"))
         self.workflow_trigger: DataLoader[int, Row | None] = _one(
-            lookups.triggers_by_workflow, itemgetter("workflow_id")
+            reads.triggers_by_workflow, itemgetter("workflow_id")
         )
         self.rules: DataLoader[int, list[Row]] = _many(
-            lookups.rules_by_trigger, itemgetter("trigger_id")
+            reads.rules_by_trigger, itemgetter("trigger_id")
         )
         self.nodes: DataLoader[int, list[Row]] = _many(
-            lookups.nodes_by_workflow, itemgetter("workflow_id")
+            reads.nodes_by_workflow, itemgetter("workflow_id")
         )
-        self.execution: DataLoader[uuid.UUID, Execution | None] = _one(
-            lookups.executions_by_id, attrgetter("id")
+        self.execution: DataLoader[uuid.UUID, ExecutionRecord | None] = _one(
+            reads.executions_by_id, attrgetter("id")
         )
-        self.request: DataLoader[uuid.UUID, ExecutionRequest | None] = _one(
-            lookups.requests_by_execution, attrgetter("execution_id")
+        self.request: DataLoader[uuid.UUID, RequestRecord | None] = _one(
+            reads.requests_by_execution, attrgetter("execution_id")
         )
-        self.jobs: DataLoader[uuid.UUID, list[Job]] = _many(
-            lookups.jobs_by_execution, attrgetter("execution_id")
+        self.jobs: DataLoader[uuid.UUID, list[JobRow]] = _many(
+            reads.jobs_by_execution, attrgetter("execution_id")
         )
         self.version: DataLoader[int, int | None] = DataLoader(_versions, max_batch_size=BATCH)
         self.document: DataLoader[str, dict[str, Any] | None] = DataLoader(

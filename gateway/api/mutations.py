@@ -30,11 +30,7 @@ from gateway.api.types import (
     Workflow,
     found,
 )
-from gateway.core.clock import utcnow
-from gateway.core.errors import Conflict, NotFound
-from gateway.core.ids import new_id
-from gateway.core.statuses import ExecutionStatus
-from gateway.store import executions, lookups
+from gateway.service import executions, reads
 from gateway.workflows import edits
 from gateway.workflows.apply import Change, apply_documents, trigger_url
 from gateway.workflows.documents import Source
@@ -53,7 +49,7 @@ class WorkflowChange:
 
     @strawberry.field(description="The workflow now; null for a delete or a dry run's create")
     async def workflow(self, info: Info) -> Workflow | None:
-        row = await lookups.workflow_by_key(self.key)
+        row = await reads.workflow_by_key(self.key)
         return Workflow.from_row(row) if row is not None else None
 
     @classmethod
@@ -75,7 +71,7 @@ async def _workflow(info: Info, workflow_id: int) -> Workflow:
 
 
 async def _by_key(info: Info, key: str) -> Workflow:
-    return Workflow.from_row(found(await lookups.workflow_by_key(key)))
+    return Workflow.from_row(found(await reads.workflow_by_key(key)))
 
 
 async def _trigger(info: Info, edited: Edited) -> Trigger:
@@ -85,12 +81,12 @@ async def _trigger(info: Info, edited: Edited) -> Trigger:
 
 async def _rule(edited: Edited) -> ParseRule:
     assert edited.source is not None and edited.index is not None
-    row = await lookups.rule_at(edited.workflow_id, edited.source, edited.index)
+    row = await reads.rule_at(edited.workflow_id, edited.source, edited.index)
     return ParseRule.from_row(found(row))
 
 
 async def _node(edited: Edited) -> Node:
-    row = await lookups.node_by_key(edited.workflow_id, str(edited.node_key))
+    row = await reads.node_by_key(edited.workflow_id, str(edited.node_key))
     return Node.from_row(found(row))
 
 
@@ -235,20 +231,9 @@ class Mutation:
 
     @strawberry.mutation(description="Run an execution's request again, on the current version")
     async def replay_execution(self, info: Info, id: strawberry.ID) -> Execution:
-        row = await executions.replay(execution_id(id), new_id(), utcnow())
-        if row is None:
-            raise NotFound(f"no execution with id {id}")
-        info.context.runtime.executor.submit(row.id)
+        row = await executions.replay(execution_id(id), info.context.runtime.executor)
         return Execution.from_row(row)
 
     @strawberry.mutation(description="Cancel a QUEUED or STARTED execution")
     async def cancel_execution(self, info: Info, id: strawberry.ID) -> Execution:
-        canceled, row = await executions.cancel(execution_id(id), utcnow())
-        if row is None:
-            raise NotFound(f"no execution with id {id}")
-        if not canceled:
-            raise Conflict(
-                f"execution {id} is {ExecutionStatus(row.status).value}: only QUEUED or "
-                "STARTED executions can be canceled"
-            )
-        return Execution.from_row(row)
+        return Execution.from_row(await executions.cancel(execution_id(id)))

@@ -19,8 +19,8 @@ from gateway.api.context import Info
 from gateway.api.relations import Relations
 from gateway.api.types import Node, ParseRule, Trigger, Workflow
 from gateway.core.settings import Settings
-from gateway.store import lookups
-from gateway.store.lookups import Row
+from gateway.service import reads
+from gateway.service.reads import Row
 from gateway.workflows.apply import trigger_url
 
 
@@ -77,7 +77,7 @@ async def _groups(
 
 async def _nodes(entries: Entries) -> None:
     unread = [w.row_id for w, entry in entries if entry.nodes is None]
-    read = await _groups(unread, lookups.nodes_by_workflow, "workflow_id")
+    read = await _groups(unread, reads.nodes_by_workflow, "workflow_id")
     for workflow, entry in entries:
         if entry.nodes is None:
             entry.nodes = read.get(workflow.row_id, [])
@@ -87,7 +87,7 @@ async def _nodes(entries: Entries) -> None:
 async def _triggers(entries: Entries, settings: Settings) -> list[tuple[Trigger, Relations]]:
     unread = [w.row_id for w, entry in entries if not entry.trigger_read]
     if unread:
-        rows = await lookups.triggers_by_workflow(unread)
+        rows = await reads.triggers_by_workflow(unread)
         by_workflow = {row["workflow_id"]: row for row in rows}
         for workflow, entry in entries:
             if not entry.trigger_read:
@@ -104,7 +104,7 @@ async def _triggers(entries: Entries, settings: Settings) -> list[tuple[Trigger,
 
 async def _rules(triggers: list[tuple[Trigger, Relations]]) -> None:
     unread = [trigger.row_id for trigger, entry in triggers if entry.rules is None]
-    read = await _groups(unread, lookups.rules_by_trigger, "trigger_id")
+    read = await _groups(unread, reads.rules_by_trigger, "trigger_id")
     for trigger, entry in triggers:
         if entry.rules is None:
             entry.rules = read.get(trigger.row_id, [])

@@ -17,9 +17,9 @@ from gateway.api.pagination import Connection, connection, decode_cursor, encode
 from gateway.api.preload import preload_workflows
 from gateway.api.types import ExamplePath, NodeTypeInfo, ParseSource, Workflow
 from gateway.core.statuses import ExecutionStatus
-from gateway.nodes import node_types
-from gateway.store import lookups
-from gateway.store.lookups import ExecutionFilter
+from gateway.service import reads
+from gateway.service.reads import ExecutionFilter
+from gateway.workflows.catalog import node_kinds
 from gateway.workflows.examples import parse_example
 
 WORKFLOW_CURSOR = "workflow:"
@@ -76,7 +76,7 @@ async def find_workflow(info: Info, id: strawberry.ID | None, key: str | None) -
     if id is not None:
         row = await info.context.loaders.workflow.load(item_id(id))
     else:
-        row = await lookups.workflow_by_key(str(key))
+        row = await reads.workflow_by_key(str(key))
     return Workflow.from_row(row) if row is not None else None
 
 
@@ -100,14 +100,14 @@ class Query:
         after: str | None = None,
     ) -> Connection[Workflow]:
         size = page_size(first)
-        rows = await lookups.workflows_page(enabled, _after_workflow(after), size + 1)
+        rows = await reads.workflows_page(enabled, _after_workflow(after), size + 1)
         items = [Workflow.from_row(row) for row in rows]
         await preload_workflows(info, items[:size], "edges", "node")
         return connection(
             items,
             size,
             lambda w: encode_cursor(f"{WORKFLOW_CURSOR}{w.id}"),
-            lambda: lookups.count_workflows(enabled),
+            lambda: reads.count_workflows(enabled),
         )
 
     @strawberry.field(description="One workflow by id or by key; null when there is none")
@@ -135,12 +135,12 @@ class Query:
             since=utc(since),
             until=utc(until),
         )
-        rows = await lookups.executions_page(where, _after_execution(after), size + 1)
+        rows = await reads.executions_page(where, _after_execution(after), size + 1)
         return connection(
             [Execution.from_row(row) for row in rows],
             size,
             _execution_cursor,
-            lambda: lookups.count_executions(where),
+            lambda: reads.count_executions(where),
         )
 
     @strawberry.field(description="One execution with its jobs; null when there is none")
@@ -150,7 +150,7 @@ class Query:
 
     @strawberry.field(description="The node types a workflow may use")
     def node_types(self) -> list[NodeTypeInfo]:
-        return [NodeTypeInfo.from_class(cls) for _, cls in sorted(node_types().items())]
+        return [NodeTypeInfo.from_kind(kind) for kind in node_kinds()]
 
     @strawberry.field(
         description="Every path of a pasted example (query, body or headers), as parse rules"

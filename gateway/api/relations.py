@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from gateway.store.lookups import Row
+from gateway.service.reads import Row
 
-if TYPE_CHECKING:
-    from gateway.api.types import Workflow
+
+class Listed(Protocol):
+    """A listed workflow, as far as the cache keys it."""
+
+    @property
+    def row_id(self) -> int: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def updated_at(self) -> datetime: ...
 
 
 class Relations:
@@ -40,7 +50,7 @@ class RelationCache:
         self.limit = limit
         self._entries: OrderedDict[tuple[int, int, datetime], Relations] = OrderedDict()
 
-    def entry(self, workflow: Workflow) -> Relations:
+    def entry(self, workflow: Listed) -> Relations:
         key = (workflow.row_id, workflow.version, workflow.updated_at)
         found = self._entries.get(key)
         if found is not None:

@@ -18,9 +18,9 @@ from strawberry.scalars import JSON
 from gateway.api.context import Info
 from gateway.api.execution import PRELOADED
 from gateway.core.errors import NotFound
-from gateway.nodes import NodeType as NodeTypeClass
-from gateway.store.lookups import Row
+from gateway.service.reads import Row
 from gateway.workflows.apply import trigger_url
+from gateway.workflows.catalog import NodeKind
 from gateway.workflows.export import to_export
 
 R = TypeVar("R")
@@ -284,16 +284,14 @@ class NodeTypeInfo:
     async_only: bool
 
     @classmethod
-    def from_class(cls, node_class: type[NodeTypeClass]) -> NodeTypeInfo:
-        # A type that can have branches says which (`branch_indices`); the base says none.
-        overrides = [c for c in node_class.__mro__ if "branch_indices" in vars(c)]
+    def from_kind(cls, kind: NodeKind) -> NodeTypeInfo:
         return cls(
-            name=node_class.type_name,
-            title=node_class.title or node_class.type_name,
-            description=node_class.description,
-            branching=overrides[0] is not NodeTypeClass,
-            sync_only=node_class.sync_only,
-            async_only=node_class.async_only,
+            name=kind.name,
+            title=kind.title,
+            description=kind.description,
+            branching=kind.branching,
+            sync_only=kind.sync_only,
+            async_only=kind.async_only,
         )
 
 

@@ -43,6 +43,16 @@ async def create_token(name: str) -> tuple[tokens.StoredToken, str]:
     return await tokens.add_token(name, token_hash(token)), token
 
 
+async def list_tokens() -> list[tokens.StoredToken]:
+    """Stored tokens, oldest first (never their text: only its hash is kept)."""
+    return await tokens.list_tokens()
+
+
+async def revoke_token(token_id: int) -> bool:
+    """Delete a stored token; False when there is none with this id."""
+    return await tokens.delete_token(token_id)
+
+
 async def any_configured(settings: Settings) -> bool:
     return bool(settings.admin_tokens) or await tokens.count_tokens() > 0
 

@@ -15,7 +15,7 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
-from gateway.core.errors import ConfigError
+from gateway.core.errors import ConfigError, GatewayError
 from gateway.core.settings import Settings
 from gateway.store.errors import translated
 
@@ -145,3 +145,13 @@ async def model_changes(settings: Settings) -> list[str]:
             raise ConfigError("Tortoise did not load the gateway's models")
         writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
     return [f"{writer.app_label}.{writer.name}" for writer in writers]
+
+
+async def ping() -> str:
+    """ "ok" when the database answers a query, else why not."""
+    try:
+        async with translated("readiness check"):
+            await get_connection("default").execute_query("SELECT 1")
+    except GatewayError as exc:
+        return f"unavailable: {exc}"
+    return "ok"

@@ -1,0 +1,51 @@
+"""What people do to executions: list recent ones, replay one, cancel one.
+
+The API, the CLI and the console call these; the store does the reads and the
+conditional writes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from gateway.core.clock import utcnow
+from gateway.core.errors import Conflict, NotFound
+from gateway.core.ids import new_id
+from gateway.core.statuses import ExecutionStatus
+from gateway.executors.base import Executor
+from gateway.service.reads import ExecutionRecord
+from gateway.store import executions
+
+
+async def recent(
+    workflow_key: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    with_jobs: bool = False,
+) -> list[dict[str, Any]]:
+    """Newest first, as plain dicts (the CLI's `--json` shape, docs/documents.md)."""
+    return await executions.list_executions(workflow_key, status, limit, with_jobs)
+
+
+async def replay(execution_id: uuid.UUID, executor: Executor) -> ExecutionRecord:
+    """A new QUEUED execution with the request of `execution_id`, on its workflow's current
+    version, handed to `executor`; NotFound when there is no such execution."""
+    row = await executions.replay(execution_id, new_id(), utcnow())
+    if row is None:
+        raise NotFound(f"no execution with id {execution_id}")
+    executor.submit(row.id)
+    return row
+
+
+async def cancel(execution_id: uuid.UUID) -> ExecutionRecord:
+    """QUEUED or STARTED → CANCELED; NotFound, or Conflict when it has already ended."""
+    canceled, row = await executions.cancel(execution_id, utcnow())
+    if row is None:
+        raise NotFound(f"no execution with id {execution_id}")
+    if not canceled:
+        raise Conflict(
+            f"execution {execution_id} is {ExecutionStatus(row.status).value}: only QUEUED "
+            "or STARTED executions can be canceled"
+        )
+    return row
