@@ -48,6 +48,8 @@ def sqlite_url(path: Path) -> str:
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     env = {"GATEWAY_CONFIG": "/nonexistent/gateway.toml", **overrides.pop("env", {})}
+    if "GATEWAY_SHORTCUTS" in os.environ:  # `make test` runs the suite with them off too
+        env.setdefault("GATEWAY_SHORTCUTS", os.environ["GATEWAY_SHORTCUTS"])
     overrides.setdefault("secret_key", TEST_SECRET_KEY)
     overrides.setdefault("admin_tokens", (TEST_ADMIN_TOKEN,))
     return load_settings(env, database_url=database_url, **overrides)

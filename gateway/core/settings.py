@@ -75,6 +75,7 @@ class Settings:
     delivery_grace: float = 10.0
     worker_concurrency: int = 512
     prune_interval: float = 3600.0
+    shortcuts: bool = True  # core/shortcuts.py
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -105,6 +106,7 @@ _CONVERTERS: dict[str, Any] = {
     "delivery_grace": float,
     "worker_concurrency": int,
     "prune_interval": float,
+    "shortcuts": _parse_bool,
 }
 
 
