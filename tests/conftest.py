@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.core.settings import Settings
-from tests.api import Statements
+from tests.api.client import Statements
 from tests.databases import (
     REDIS_URL,
     PostgresTemplate,

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from tests.api import create, data, error
+from tests.api.client import create, data, error
 from tests.support import Gateway
 
 HOOK: dict[str, Any] = {

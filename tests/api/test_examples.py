@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import orjson
 
-from tests.api import create, data, error
+from tests.api.client import create, data, error
 from tests.support import PAYLOADS, Gateway
 
 PARSE = """

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.core.errors import ConfigError
 from gateway.store.models import ApiToken
-from tests.api import AUTH, post
+from tests.api.client import AUTH, post
 from tests.conftest import SettingsFactory
 from tests.support import GATEWAY_BIN, TEST_ADMIN_TOKEN, TEST_SECRET_KEY, Gateway, running_gateway
 

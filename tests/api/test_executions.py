@@ -12,7 +12,7 @@ import pytest
 from gateway.core.types import Scope
 from gateway.engine.node import Done, NodeType, Outcome
 from gateway.nodes.registry import REGISTRY, register
-from tests.api import create, data, error
+from tests.api.client import create, data, error
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.store import definitions
-from tests.api import Statements, call, data
+from tests.api.client import Statements, call, data
 from tests.support import Gateway
 
 LISTING = "query { workflows(first: 10) { totalCount edges { node { key version title } } } }"

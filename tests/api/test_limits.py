@@ -13,7 +13,7 @@ from gateway.api.limits import CACHE_SIZE, MAX_BODY
 from gateway.core.errors import Problem
 from gateway.engine.node import NodeType
 from gateway.nodes.registry import REGISTRY, register
-from tests.api import AUTH, Statements, call, data, error
+from tests.api.client import AUTH, Statements, call, data, error
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
 

@@ -16,8 +16,9 @@ from gateway.workflows.documents import (
     read_sources,
     substitute_env,
 )
+from tests.support import PAYLOADS
 
-FIXTURES = Path(__file__).parent / "fixtures" / "documents"
+FIXTURES = PAYLOADS / "documents"
 
 
 def load(text: str) -> Any:

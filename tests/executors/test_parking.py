@@ -11,7 +11,7 @@ from gateway.executors.embedded import EmbeddedExecutor
 from gateway.store.models import Execution, Job
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
-from tests.test_arq import run_workers
+from tests.executors.test_arq import run_workers
 
 WAIT = """
 key: wait

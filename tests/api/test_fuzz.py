@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 
 from gateway.api.schema import build_schema
-from tests.api import AUTH
+from tests.api.client import AUTH
 from tests.support import Gateway
 
 CODES = {

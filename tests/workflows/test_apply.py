@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +15,9 @@ from gateway.workflows.apply import Change, apply_documents, prepare
 from gateway.workflows.documents import DocumentLoader, Source, read_sources
 from gateway.workflows.export import dump_yaml, export_documents
 from tests.conftest import SettingsFactory
-from tests.support import Gateway, make_settings, running_gateway
+from tests.support import PAYLOADS, Gateway, make_settings, running_gateway
 
-FIXTURES = Path(__file__).parent / "fixtures" / "documents"
+FIXTURES = PAYLOADS / "documents"
 SETTINGS = make_settings("sqlite://:memory:", template_env=("REGION",))
 
 

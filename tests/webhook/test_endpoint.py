@@ -376,7 +376,7 @@ async def test_async_call_gets_the_triggers_configured_answer(gateway: Gateway) 
     assert row["workflow"] == "custom"
 
 
-@pytest.mark.sqlite_only  # PostgreSQL outages: tests/test_outages.py
+@pytest.mark.sqlite_only  # PostgreSQL outages: tests/e2e/test_scale_out.py
 async def test_async_call_gets_503_while_the_database_refuses_writes(gateway: Gateway) -> None:
     await gateway.apply(HOOK)
     url = await gateway.url("hook")

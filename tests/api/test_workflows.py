@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from gateway.store.models import WorkflowVersion
-from tests.api import call, create, data, error
+from tests.api.client import call, create, data, error
 from tests.support import Gateway
 
 PASSWORD = "shop-hook-password-1"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from gateway.api.relations import RelationCache
 from gateway.api.types import Workflow
 from gateway.store import definitions
-from tests.api import Statements, data
+from tests.api.client import Statements, data
 from tests.support import Gateway
 
 FLOW = (

@@ -23,7 +23,7 @@ from gateway.store.executions import ClaimBatch, ExecutionWriter, NewExecution
 from gateway.store.finishes import FinishExecution
 from gateway.store.models import Execution, Job, Node, ParseRule, Trigger, Workflow
 from gateway.store.rows import sqlite_chunks
-from tests.api import Statements
+from tests.api.client import Statements
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
 
