@@ -1,9 +1,12 @@
-"""After a call is read and checked: accept it (async) or run it (sync), and answer.
+"""After a call is read and checked: accept it (async) or run it (sync), and answer
+(docs/executions.md).
 
 - Async: the execution is committed QUEUED (with its de-duplication key, in the same
   transaction), only then handed to the executor and answered.
-- Sync: the plan runs in the request; the execution and its jobs are committed, then the
-  answer is sent. With de-duplication the key is claimed before anything runs.
+- Sync: the plan runs in the request and the answer is sent when it ends; the execution
+  and its jobs go to the writer's next group commit without the answer waiting for it,
+  unless the writer is backlogged or `sync_record_first` is set (then a failed write
+  answers 503). With de-duplication the key is claimed before anything runs.
 - A duplicate (a live key) runs nothing and gets the first call's answer and
   `X-Execution-Id`; a duplicate of a sync call still running waits for its answer.
 """
