@@ -14,7 +14,7 @@ ENGINES = ("basic", "cel")
 
 
 def template_problems(value: Any, field: str) -> list[Problem]:
-    """Problems compiling `value` as a template (SPEC §5), or none."""
+    """Problems compiling `value` as a template (docs/webhooks.md, Templates), or none."""
     try:
         compile_template(value)
     except TemplateError as exc:

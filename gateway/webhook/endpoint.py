@@ -1,4 +1,4 @@
-"""`POST /api/webhook:trigger/{key}`: the answers of SPEC §3, in this order of checks —
+"""`POST /api/webhook:trigger/{key}`: the answers of docs/webhooks.md, in this order of checks —
 405, 404, 429 (failed-auth block, rate limit), 401 (basic auth), 413, 401 (signature),
 400/415 (body), 400 (parse rules) — then run (sync) or accept (async).
 
