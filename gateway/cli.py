@@ -1,4 +1,4 @@
-"""`gateway`: serve, migrate, apply, export and inspect executions (SPEC §9).
+"""`gateway`: serve, migrate, apply, export and inspect executions (docs/documents.md).
 
 Each command translates its arguments into calls on the same service functions the server
 uses. Exit codes: 0 done, 1 refused (validation problems, unreachable database), 2 usage.

@@ -2,13 +2,10 @@
 
 uvicorn writes an answer's status line and headers when the application sends
 `http.response.start`, and its body when it sends `http.response.body`: two writes, two
-syscalls and two TCP segments for every answer. Under `make bench`'s sync load the first
-of them alone was about a tenth of the event loop's time (py-spy). Here the head is held
-until the next write, which carries both; a head that no body follows in the same turn of
-the event loop (a streamed answer waiting for its first part) goes out on the next turn on
-its own, and closing the connection sends it first. The bench's bare endpoint served this
-way answered about 4% more calls per second, side by side; for a gateway call, which costs
-the event loop about three times as much, the same saving is within this machine's noise.
+syscalls and two TCP segments for every answer, on the event loop's thread, which is what
+limits sync calls. Here the head is held until the next write, which carries both; a head
+that no body follows in the same turn of the event loop (a streamed answer waiting for its
+first part) goes out on the next turn on its own, and closing the connection sends it first.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The `gateway` command line, run as a subprocess against the test's database (SPEC §9)."""
+"""The `gateway` command line, run as a subprocess against the test's database (docs/documents.md)."""
 
 from __future__ import annotations
 

@@ -1,3 +1,3 @@
-"""The GraphQL management API (SPEC §8), mounted at `/graphql`: `endpoint` (auth, body limit,
+"""The GraphQL management API, mounted at `/graphql`: `endpoint` (auth, body limit,
 the Strawberry view), `schema` (`queries`, `mutations`, `types`, `executions`, `inputs`,
 `pagination`), `loaders`, `errors` and `limits`. See docs/api.md."""

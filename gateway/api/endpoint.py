@@ -67,8 +67,8 @@ class _View(GraphQL[Context, None]):
         return Context(self.runtime, self.relations)
 
     def encode_json(self, data: object) -> str | bytes:
-        """orjson (several times faster on a page of workflows); the standard encoder for
-        what orjson refuses, such as an integer beyond 64 bits in a user's node config."""
+        """orjson (a page of workflows is large); the standard encoder for what orjson
+        refuses, such as an integer beyond 64 bits in a user's node config."""
         try:
             return orjson.dumps(data)
         except orjson.JSONEncodeError:

@@ -3,8 +3,8 @@
 Most fields of an answer are plain attributes with a scalar or enum type (a workflow's key, a
 parse rule's type …). graphql-core handles each one like any field: a path, a resolve-info
 object, Strawberry's resolver wrappers, two awaitable checks and a recursive completion —
-about four microseconds, and a page of 100 workflows with trigger, parse rules and nodes has
-some 4,000 of them (docs/performance.md).
+and a page of 100 workflows with trigger, parse rules and nodes has thousands of them
+(docs/performance.md, scenario 7).
 
 For such a field this context reads the attribute and coerces it with the field's type
 itself, in the loop over an object's fields (no path, no call per field). Anything out of

@@ -1,5 +1,5 @@
-"""Input types, shaped as SPEC §8's `createWorkflow` input, and their conversion to the
-workflow document form the service applies.
+"""Input types, shaped as `createWorkflow`'s input (docs/api.md, Shapes), and their
+conversion to the workflow document form the service applies.
 
 Fields left out are left out of the document too (`UNSET`), so in an update they keep their
 stored value, while an explicit `null` clears a field (`alias: null`, `basicAuthentication:

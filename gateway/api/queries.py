@@ -1,5 +1,5 @@
 """The Query root: workflows, executions, node types, and parseExample (which changes
-nothing, so it is a query as well as the mutation SPEC §8 names)."""
+nothing, so it is a query as well as a mutation; docs/api.md)."""
 
 from __future__ import annotations
 

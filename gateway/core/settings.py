@@ -47,7 +47,7 @@ def _parse_list(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, with the defaults of SPEC §10."""
+    """Everything configurable, with its default (docs/settings.md)."""
 
     database_url: str = "sqlite://data/gateway.db"
     redis_url: str | None = None

@@ -1,4 +1,5 @@
-"""Basic calculators of condition nodes (SPEC §7), with NocoBase's shape and names.
+"""Basic calculators of condition nodes, with NocoBase's shape and names (docs/nodes.md,
+Basic calculators).
 
 A calculation is a group or an item, nested to any depth:
 

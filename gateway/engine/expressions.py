@@ -1,4 +1,5 @@
-"""CEL expressions (SPEC §7) with templates bound as typed variables, never spliced as text.
+"""CEL expressions with templates bound as typed variables, never spliced as text
+(docs/expressions.md).
 
 Each `{{ $path }}` placeholder in an expression becomes a CEL variable of the value's own
 type (`dyn`): the text is rewritten with an identifier of the same length in its place, the

@@ -1,4 +1,4 @@
-"""The path syntax of variables (SPEC §4, §5): parse, format, resolve and assign.
+"""The path syntax of variables (docs/webhooks.md, Paths): parse, format, resolve and assign.
 
 A path is a chain of segments. Object keys are joined with dots, array indices sit in
 brackets, and a key that cannot be written bare is quoted in brackets:

@@ -1,10 +1,10 @@
 """Compile a workflow version's definition into a plan: a tree of ready-to-run steps.
 
-The definition lists nodes flat, in order (SPEC §8): a node with no `upstream` is on the
-main chain; a node with `upstream: X, branchIndex: i` is on branch `i` of node `X`. Nodes on
-the same chain run in the order listed. Compiling builds every node (templates compiled
-once), so running a plan parses nothing. Definitions are validated before they are stored;
-compiling assumes a valid one.
+The definition lists nodes flat, in order (docs/concepts.md, Node): a node with no
+`upstream` is on the main chain; a node with `upstream: X, branchIndex: i` is on branch `i`
+of node `X`. Nodes on the same chain run in the order listed. Compiling builds every node
+(templates compiled once), so running a plan parses nothing. Definitions are validated
+before they are stored; compiling assumes a valid one.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Turning a call's raw parts into `$context` data (SPEC §4): headers, query, body. Pure:
-the webhook adapter reads the bytes (`gateway/webhook/parsing.py`), `parseExample` parses
-pasted examples with the very same functions."""
+"""Turning a call's raw parts into `$context` data: headers, query, body (docs/webhooks.md,
+Parsing the call). Pure: the webhook adapter reads the bytes (`gateway/webhook/parsing.py`),
+`parseExample` parses pasted examples with the very same functions."""
 
 from __future__ import annotations
 

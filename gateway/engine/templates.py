@@ -1,7 +1,8 @@
-"""Templates (SPEC §5): `{{ path }}` placeholders in any JSON value, compiled once.
+"""Templates: `{{ path }}` placeholders in any JSON value, compiled once (docs/webhooks.md,
+Templates).
 
 A placeholder is `{{ path }}` whose path starts with `$`; spaces inside the braces are
-optional. The path's first segment is its root, one of `ROOTS`, and the rest uses the §4
+optional. The path's first segment is its root, one of `ROOTS`, and the rest uses the path
 syntax of `gateway.engine.paths`:
 
     {{$context.headers.x-request-id}}   {{ $jobsMapByNodeKey.lookup.data["a.b"] }}
@@ -258,7 +259,7 @@ def to_text(value: Any) -> str:
 
 
 def template_problems(value: Any, field: str) -> list[Problem]:
-    """Problems compiling `value` as a template (SPEC §5), or none."""
+    """Problems compiling `value` as a template (docs/webhooks.md, Templates), or none."""
     try:
         compile_template(value)
     except TemplateError as exc:

@@ -1,11 +1,11 @@
 """The arq executor, server side: hand accepted executions to Redis.
 
 An accepted execution is already committed when it is handed over; if Redis cannot take it
-now, the call is still accepted (SPEC §3) and the workers' sweep delivers it later. The
-execution id is the arq job id, so delivering twice enqueues once. Executions accepted
-together are enqueued together: one script call writes arq's job records for all of them
-(arq's `enqueue_job` costs three round trips and a WATCH transaction per job, a third of
-the server's time under bench scenario 3).
+now, the call is still accepted (docs/webhooks.md, Answers) and the workers' sweep delivers
+it later. The execution id is the arq job id, so delivering twice enqueues once. Executions
+accepted together are enqueued together: one script call writes arq's job records for all
+of them, where arq's `enqueue_job` costs three round trips and a WATCH transaction per job
+(measured in docs/performance.md, scenario 3).
 """
 
 from __future__ import annotations

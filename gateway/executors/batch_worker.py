@@ -1,10 +1,10 @@
 """arq's worker, starting and finishing jobs in batches.
 
 arq's own worker starts each job with a WATCH transaction (four round trips to Redis, one
-job after another), reads it with a fifth and finishes it with a sixth: under bench
-scenario 3 that was nearly half of the worker's time, and its serial start capped how fast
-a backlog drains. This worker keeps arq's queue, job format, keys, retries and loop, and
-changes how jobs go in and out:
+job after another), reads it with a fifth and finishes it with a sixth: those round trips
+dominate a worker's time, and the serial start caps how fast a backlog drains
+(docs/performance.md, scenario 3). This worker keeps arq's queue, job format, keys, retries
+and loop, and changes how jobs go in and out:
 
 - every poll starts all the due jobs it has room for in one script call, which marks each
   in progress (skipping those already running or no longer due, as arq's transaction

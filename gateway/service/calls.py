@@ -3,8 +3,9 @@
 - Async: the execution is committed QUEUED (with its de-duplication key, in the same
   transaction), only then handed to the executor, and the trigger's answer returned.
 - Sync: the plan runs now; the answer is returned without waiting for the execution's
-  record, which the next group commit writes (docs/webhooks.md, Sync and async). With
-  de-duplication the key is claimed before anything runs.
+  record, which the next group commit writes, unless the writer is backlogged or
+  `sync_record_first` is set (docs/executions.md). With de-duplication the key is
+  claimed before anything runs.
 - A duplicate (a live key) runs nothing and gets the first call's answer and execution
   id; a duplicate of a sync call still running waits for its answer.
 

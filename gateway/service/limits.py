@@ -9,8 +9,8 @@ Redis trouble never refuses a call and never turns into a 500: the check is skip
 open) and a warning is logged at most once a minute. Authentication is still checked.
 
 The failed-authentication check comes before every guarded call, and a round trip to Redis
-for each was a fifth of a server's time under load (bench scenario 3), almost always to
-hear "no failures". So each counted failure is also published, and every process keeps
+for each would almost always hear "no failures". So each counted failure is also
+published, and every process keeps
 the keys it heard of (until their bucket is full again): it asks Redis only about those.
 A process that is not listening (starting, or its subscription lost) asks about every
 key; on (re)subscribing it first loads the keys already counted.

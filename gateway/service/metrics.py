@@ -4,8 +4,9 @@ is. One registry per application, so several apps can live in one process (tests
 
 The per-workflow series are plain counters kept by `WebhookCalls` and turned into metric
 families only when scraped: prometheus_client's own labelled children take a lock per
-observation and about 5 KB per workflow (a lock and a value object per histogram bucket),
-which with 10,000 workflows was 50 MB of the server's memory.
+observation and hold a lock and a value object per histogram bucket for every workflow,
+which with thousands of workflows dominates the server's memory (docs/performance.md,
+scenario 6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Admin tokens of the GraphQL API (SPEC §8): where they come from and how they are checked.
+"""Admin tokens of the GraphQL API: where they come from and how they are checked
+(docs/api.md, Authentication).
 
 A token is accepted when it is listed in `GATEWAY_ADMIN_TOKENS` or when its SHA-256 is in the
 `api_tokens` table (`gateway token create`, which prints the token once). Tokens are random

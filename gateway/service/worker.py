@@ -12,8 +12,9 @@ claim (QUEUED → STARTED, a conditional update) starts an execution.
 
 arq's own worker loop ends when its Redis connection breaks; `serve_worker` restarts it
 with a backoff while the rest of the process (database, caches) stays up, until SIGTERM or
-SIGINT, on which it stops taking jobs, lets running ones finish (`shutdown_grace`) and
-hands back the ones that did not.
+SIGINT, on which it stops taking jobs and lets running ones finish (`shutdown_grace`); the
+ones still running then are cancelled and stay STARTED until a sweep recovers them once
+their lease runs out.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ _SQLITE_REQUEST = (
 # (asyncpg prepares every new text, a round trip of its own). Joined to the array, each id
 # is looked up by primary key: with `id = ANY(...)` the planner also scanned the status
 # index over every QUEUED entry (dead ones included) when its statistics lagged behind a
-# growing backlog, 4.8 ms for a claim of 64 under bench scenario 3.
+# growing backlog.
 _POSTGRES_CLAIM = (
     'UPDATE "executions" AS e SET "status" = $1, "started_at" = $2, "lease_until" = $3, '
     '"resume_at" = NULL, "attempts" = e."attempts" + 1 FROM unnest($6::uuid[]) AS c(id){join} '

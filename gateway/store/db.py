@@ -22,18 +22,14 @@ from gateway.store.errors import translated
 APP = "gateway"
 # journal_size_limit: Tortoise's default (16 KB) truncates the WAL after every checkpoint
 # (every 1,000 pages), so the file is regrown all the time; kept up to 64 MB, its space is
-# reused. Under scenario 2 of `make bench` a group commit's COMMIT went from 0.81 to
-# 0.56 ms (p50), its CPU time from 0.53 to 0.35 ms.
+# reused and each COMMIT is cheaper.
 _SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "FULL", "journal_size_limit": "67108864"}
 # PostgreSQL: every statement planned with its own values. asyncpg prepares each statement
 # once per connection, and after five runs PostgreSQL may keep a generic plan for it for the
-# connection's life. Under bench scenario 3 (auto_explain, on this machine's PostgreSQL,
-# which runs without autovacuum, so the table is never analyzed) a worker's claims and
-# finishes ran generic plans made while the executions table was nearly empty, which scan
-# the status index (an entry per version of every row) and join the ids to it: claims of
-# 54-1,100 ms (median 186), finishes of 51-87 ms, one PostgreSQL process at 80-100% CPU,
-# and in each of 4 runs a round's backlog took over 10 s to run out. Planned per run:
-# under 1.0 s in every round of 4 runs. A plan costs well under a millisecond.
+# connection's life. A generic plan made while the executions table was nearly empty scans
+# the status index (an entry per version of every row) once the table has grown, so claims
+# and finishes slow down as the backlog grows, worst where statistics lag (no autovacuum).
+# Planning each run costs far less than such a scan.
 _POSTGRES_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
@@ -44,15 +40,14 @@ async def _keep_session(connection: Any) -> None:
     default reset query also runs `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
     RESET ALL;`, one more round trip on every release. The gateway takes no advisory
     locks, opens no cursors, never LISTENs, and sets its session settings only at connect
-    (`_POSTGRES_SETTINGS`), so that query has nothing to undo. Under bench scenario 3 it
-    was about 4% of the server's samples, and a worker's claim and finish each waited on
-    it; without it (`bench/cpu.py`, median of six rounds) 988 → 904 µs of CPU per execution
-    over server, worker, PostgreSQL and Redis.
+    (`_POSTGRES_SETTINGS`), so that query has nothing to undo, and skipping it spares the
+    round trip a worker's claim and finish would each wait on (measured with `bench/cpu.py`,
+    docs/performance.md).
     """
 
 
 def database_url(settings: Settings) -> str:
-    """The Tortoise URL with the durability pragmas SPEC §11 requires for SQLite.
+    """The Tortoise URL with SQLite's durability pragmas: an accepted call survives a crash.
 
     `sqlite://data/gateway.db` → `sqlite://data/gateway.db?journal_mode=WAL&synchronous=FULL&…`
     (pragmas already in the URL win).

@@ -1,6 +1,6 @@
 """Workflow definitions in the database: load them as documents, write them back.
 
-A *document* here is the canonical dict form of a workflow (SPEC §8 shapes, nodes flat)
+A *document* here is the canonical dict form of a workflow (docs/api.md shapes, nodes flat)
 with what only the store knows added: `id`, `version`, the trigger `key` and the basic-auth
 `passwordHash`. Writing replaces a workflow's trigger, parse rules and nodes with the
 document's, stores a version snapshot when asked, and bumps the revision counter in the

@@ -1,4 +1,4 @@
-"""Translation of database driver errors into the gateway's own (STYLE §7).
+"""Translation of database driver errors into the gateway's own, chained to the original.
 
 Tortoise wraps most driver errors in `OperationalError`, including SQL mistakes, so the
 decision is made on the driver's error underneath: only failures of the database *service*

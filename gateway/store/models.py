@@ -146,11 +146,9 @@ class ExecutionRequest(Model):
 
     Written with the execution, and kept out of `executions` because a row there is rewritten
     whole by every change of state (claim, finish), and on SQLite a row of a few KB fills a
-    page of its own: under bench scenario 2's load, with the request in its own table
-    (migration 0007), CPU per accepted call went from 381 to 324 µs and calls per second
-    up 13% (medians of 6 A/B pairs). The unique index on `execution_id` costs SQLite what a
-    key of that column would (a one-to-one primary key is always a change to Tortoise's
-    migration autodetector)."""
+    page of its own (migration 0007, docs/performance.md). The unique index on
+    `execution_id` costs SQLite what a key of that column would (a one-to-one primary key
+    is always a change to Tortoise's migration autodetector)."""
 
     id = fields.IntField(primary_key=True)
     execution: fields.OneToOneRelation[Execution] = fields.OneToOneField(

@@ -116,7 +116,7 @@ def job_values(execution_id: uuid.UUID, jobs: Iterable[JobRecord]) -> list[list[
 def pg_insert(table: str, columns: Sequence[str], rows: list[list[Any]]) -> Statement:
     """`rows` as one PostgreSQL statement that takes each column as an array (`unnest`):
     one execution of the statement for the whole batch. An `executemany` runs it once per
-    row, and under bench scenario 3 PostgreSQL was the busiest process on the machine."""
+    row, and PostgreSQL's CPU is what bounds scenario 3 of docs/performance.md."""
     return pg_inserts([(table, columns, rows)])
 
 
@@ -146,9 +146,8 @@ async def insert(
 ) -> None:
     """PostgreSQL: one statement over column arrays (`pg_insert`). SQLite: multi-row
     statements. Python's sqlite3 takes the GIL back after every row of an `executemany`,
-    and while the event loop is busy each take waits a switch interval: measured on this
-    machine, 390 rows took 8 ms alone and 1.45 s beside a busy thread, and 52 ms as one
-    statement."""
+    and while the event loop is busy each take waits a switch interval; one statement
+    takes it once."""
     if not rows:
         return
     dialect = conn.capabilities.dialect

@@ -3,16 +3,14 @@
 aiosqlite runs every statement in a thread of its own and hands each result back through
 the event loop. Through Tortoise a commit of the writer is seven such trips (BEGIN, new
 executions, claims, finishes, jobs, COMMIT, and the no-op commit Tortoise sends before
-BEGIN), and while the loop is busy answering calls each trip waits its turn: measured on
-this machine under bench scenario 2, a commit took 4.7 ms of which the database's own work
-was under 1 ms. Here the statements are prepared on the loop and run by one function in
-that thread: one trip per commit.
+BEGIN), and while the loop is busy answering calls each trip waits its turn, so a commit
+takes several times the database's own work. Here the statements are prepared on the loop
+and run by one function in that thread: one trip per commit.
 
 `drain` goes one step further: the thread itself takes the next pending batch as soon as
 a commit ends and prepares its statements there, instead of handing back to the event
-loop and waiting for the loop to hand the next batch over. Under bench scenario 2's load
-that hand-over left the database idle for 3.0 ms of every 8 ms commit cycle, while each
-accepted call waited for its commit.
+loop and waiting for the loop to hand the next batch over, which left the database idle
+while accepted calls waited for their commit.
 
 This uses two private attributes, checked once (`available`): Tortoise's SQLite client's
 connection lock, held so that no other query runs inside this transaction, and aiosqlite's

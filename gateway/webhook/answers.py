@@ -1,7 +1,8 @@
 """The HTTP answers of the webhook endpoint, sent straight over ASGI.
 
-Bodies follow SPEC §3: a JSON value goes out as `application/json`, a string as
-`text/plain` unless a configured `content-type` header says otherwise, no body as empty.
+A JSON value goes out as `application/json`, a string as `text/plain` unless a configured
+`content-type` header says otherwise, no body as empty (docs/webhooks.md, Answer bodies and
+headers).
 """
 
 from __future__ import annotations

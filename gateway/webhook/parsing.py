@@ -1,6 +1,7 @@
-"""Reading a webhook call's body (SPEC §3): the size limit is enforced as bytes arrive (a
-declared Content-Length over the limit is refused before reading anything), so an oversized
-body is never buffered whole. Turning the bytes into data is `gateway/engine/requests.py`."""
+"""Reading a webhook call's body: the size limit is enforced as bytes arrive (a declared
+Content-Length over the limit is refused before reading anything), so an oversized body is
+never buffered whole (docs/webhooks.md, Answers). Turning the bytes into data is
+`gateway/engine/requests.py`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The trigger option `deduplicate: {key: "<template>", window: seconds}` (SPEC §3, §6).
+"""The trigger option `deduplicate: {key: "<template>", window: seconds}`
+(docs/executions.md, De-duplication).
 
 The key is rendered from the call (`$context`); a call whose key is empty or missing is
 never treated as a duplicate. Keys longer than the column are stored as their SHA-256.

@@ -1,7 +1,7 @@
 """Workflow documents: reading YAML/JSON files, `${NAME}` substitution, and the canonical form.
 
-Documents arrive nested (`branches: {"1": [...]}` under a node, SPEC §9) or flat
-(`upstream` + `branchIndex`, SPEC §8), or a mix. `normalise` turns either into the canonical
+Documents arrive nested (`branches: {"1": [...]}` under a node) or flat (`upstream` +
+`branchIndex`), or a mix (docs/documents.md, Nodes). `normalise` turns either into the canonical
 form every other part of the service works with: defaults filled in, nodes flat and in
 depth-first order, parse rules complete. `nest` turns a canonical document back into the
 readable nested form for `gateway export`.
@@ -338,7 +338,7 @@ def canonical_order(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def nest(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Flat canonical nodes → the nested `branches` form of SPEC §9."""
+    """Flat canonical nodes → the nested `branches` form (docs/documents.md, Nodes)."""
     children: dict[tuple[str | None, int | None], list[dict[str, Any]]] = {}
     for node in nodes:
         upstream = node.get("upstream")

@@ -1,5 +1,5 @@
-"""parseExample (SPEC §4): every path in a pasted example request part, ready to be saved as
-parse rules.
+"""parseExample: every path in a pasted example request part, ready to be saved as parse
+rules (docs/webhooks.md, parseExample).
 
 The example is parsed exactly as a webhook call's part is (the same functions), and paths are
 written with `format_path`, so a rule saved with a returned path resolves at run time to the

@@ -1,4 +1,4 @@
-"""Export stored workflows as documents (SPEC §9): nested nodes, trigger keys included,
+"""Export stored workflows as documents (docs/documents.md): nested nodes, trigger keys included,
 secrets left out — applying an export back changes nothing."""
 
 from __future__ import annotations

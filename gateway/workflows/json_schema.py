@@ -1,4 +1,4 @@
-"""The JSON Schema of a workflow document (SPEC §9 nested and §8 flat node forms), built from
+"""The JSON Schema of a workflow document (docs/documents.md: nested and flat nodes), built from
 the same names and patterns validation uses, and checked in at `schema/workflow.schema.json`
 for editors (YAML language servers, IDEs):
 

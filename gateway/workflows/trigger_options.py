@@ -1,4 +1,4 @@
-"""The trigger options `signature` and `rateLimit` (SPEC §3): save-time validation, every
+"""The trigger options `signature` and `rateLimit` (docs/security.md): save-time validation, every
 problem at once, and the stored form of a signature.
 
 Stored, a signature's `secret` is `{"encrypted": "<token>"}` (see `gateway.secrets`), so

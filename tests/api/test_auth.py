@@ -1,4 +1,4 @@
-"""`/graphql` authentication (SPEC §8): bearer tokens from settings, from `gateway token`
+"""`/graphql` authentication (docs/api.md, Authentication): bearer tokens from settings, from `gateway token`
 (only a hash stored), the dev-mode token; GraphiQL and introspection only when allowed."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Editing one item at a time (SPEC §8): trigger, trigger key, parse rules and nodes — each edit
-re-applies the whole document, so it is validated, versioned and keeps ids stable."""
+"""Editing one item at a time (docs/api.md, Operations): trigger, trigger key, parse rules
+and nodes — each edit re-applies the whole document, so it is validated, versioned and keeps
+ids stable."""
 
 from __future__ import annotations
 

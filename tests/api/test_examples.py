@@ -1,4 +1,4 @@
-"""parseExample (SPEC §4): every path of a pasted example, parents first, with JSON types,
+"""parseExample (docs/webhooks.md, parseExample): every path of a pasted example, parents first, with JSON types,
 example values and a suggested rule type — and each path, saved as a parse rule, resolves
 on a real webhook call to the example's value."""
 
@@ -20,7 +20,7 @@ mutation($source: ParseSource!, $example: String!) {
 QUERY_PARSE = PARSE.replace("mutation", "query")
 
 CASES = [
-    # SPEC §4's own example: parents before children
+    # the example of docs/webhooks.md, parseExample: parents before children
     (
         "BODY",
         '{"a":1,"b":{"c":2}}',

@@ -1,4 +1,4 @@
-"""Executions over GraphQL (SPEC §8): filtered, paged lists, one execution with its jobs,
+"""Executions over GraphQL (docs/api.md): filtered, paged lists, one execution with its jobs,
 replay and cancel."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Workflows over GraphQL (SPEC §8): create in one mutation, read, list, update, delete and
+"""Workflows over GraphQL (docs/api.md): create in one mutation, read, list, update, delete and
 apply documents — through the same validation and versioning as `gateway apply`."""
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from gateway.engine.paths import Segment, assign, format_path, parse_path, resol
         ("a", ("a",)),  # one key
         ("b.c", ("b", "c")),  # dotted keys
         ("items[0].id", ("items", 0, "id")),  # index between keys
-        ("query[0].a", ("query", 0, "a")),  # SPEC §4 example
+        ("query[0].a", ("query", 0, "a")),  # docs/webhooks.md, Paths
         ("[0].id", (0, "id")),  # a path may start with an index
         ("[0][12]", (0, 12)),  # consecutive indices
         ("a[007]", ("a", 7)),  # leading zeros are still an index

@@ -1,4 +1,4 @@
-"""Parse rules (SPEC §4): required, type coercion, `var`, header names."""
+"""Parse rules (docs/webhooks.md, Parse rules): required, type coercion, `var`, header names."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`delay` (SPEC §7): the execution is parked in the database, not a sleeping task, and runs
+"""`delay` (docs/nodes.md): the execution is parked in the database, not a sleeping task, and runs
 on from where it stopped once its time has come — also after a restart, and on workers."""
 
 from __future__ import annotations

@@ -332,7 +332,7 @@ async def test_response_renders_headers_and_body() -> None:
         ("plain", "plain"),  # text as is
         (42, "42"),  # a number
         (None, ""),  # null is empty
-        # a bool or an object would be rendered by §5 as JSON text, as mixed strings are
+        # a bool or an object would be rendered as JSON text, as in mixed strings (templates)
         pytest.param(
             True,
             "true",

@@ -1,4 +1,4 @@
-"""The `signature` trigger option (SPEC §3): generic HMAC variants, where the check sits
+"""The `signature` trigger option (docs/security.md, Signatures): generic HMAC variants, where the check sits
 among the endpoint's checks, save-time validation, and the write-only secret's life
 across applies."""
 

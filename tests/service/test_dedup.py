@@ -1,4 +1,4 @@
-"""De-duplication (SPEC §6): a repeat inside the window gets the first call's answer and
+"""De-duplication (docs/executions.md, De-duplication): a repeat inside the window gets the first call's answer and
 `X-Execution-Id`, and runs nothing — also when the repeats arrive at the same time."""
 
 from __future__ import annotations

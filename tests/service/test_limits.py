@@ -1,6 +1,6 @@
-"""Rate limits per trigger and failed-authentication limits per client (SPEC §3 `rateLimit`,
-issue 6): 429 with Retry-After, other triggers and clients unaffected, shared through
-Redis across processes, and never a 500 when Redis is away."""
+"""Rate limits per trigger and failed-authentication limits per client (docs/security.md):
+429 with Retry-After, other triggers and clients unaffected, shared through Redis across
+processes, and never a 500 when Redis is away."""
 
 from __future__ import annotations
 

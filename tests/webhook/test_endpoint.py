@@ -1,5 +1,5 @@
-"""`POST /api/webhook:trigger/{key}` through the real app: SPEC §3 answers, §4 parsing,
-§5 templates in answers, §6 sync and async runs."""
+"""`POST /api/webhook:trigger/{key}` through the real app: the answers, parsing and
+templates of docs/webhooks.md, and the sync and async runs of docs/executions.md."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ sync: true
 nodes: [{key: stop, type: end, config: {endStatus: -1}}]
 """
 
-# --- SPEC §3: routing, authentication, body limits and errors -------------------------
+# --- answers: routing, authentication, body limits and errors --------------------------
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -326,7 +326,7 @@ async def test_failing_parse_rules_are_listed_together_in_one_400(gateway: Gatew
     assert await gateway.executions() == []
 
 
-# --- SPEC §3, §6: async calls -----------------------------------------------------------
+# --- async calls -----------------------------------------------------------------------
 
 
 async def test_async_call_is_answered_only_once_its_execution_is_stored(
@@ -429,7 +429,7 @@ async def test_with_record_first_a_sync_call_is_not_a_success_when_its_record_is
     assert recorded == [answered.headers["x-execution-id"]]
 
 
-# --- SPEC §3, §6: sync calls ------------------------------------------------------------
+# --- sync calls ------------------------------------------------------------------------
 
 ORDER = """
 key: order
@@ -591,7 +591,7 @@ async def test_every_execution_answer_names_its_stored_execution(
     assert [r["id"] for r in rows] == [response.headers["x-execution-id"]]
 
 
-# --- SPEC §4: what a workflow sees of the call ------------------------------------------
+# --- variables: what a workflow sees of the call ---------------------------------------
 
 
 async def test_headers_are_exposed_but_secrets_neither_exposed_nor_stored(
@@ -621,7 +621,7 @@ async def test_secret_header_named_by_a_parse_rule_is_exposed(gateway: Gateway, 
     ("query", "expected"),
     [
         ("", {}),  # no query string
-        ("a[0][b]=1", {"a": [{"b": "1"}]}),  # SPEC §4 example
+        ("a[0][b]=1", {"a": [{"b": "1"}]}),  # docs/webhooks.md, Query string
         ("a[]=1&a[]=2", {"a": ["1", "2"]}),  # empty brackets append
         ("a=1&a=2", {"a": ["1", "2"]}),  # a repeated key is a list
         ("a[b][c]=d", {"a": {"b": {"c": "d"}}}),  # nested objects

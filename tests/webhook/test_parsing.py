@@ -1,4 +1,4 @@
-"""The pure parsing steps of a webhook call (SPEC §4): headers, query, media type, body."""
+"""The pure parsing steps of a webhook call (docs/webhooks.md, Parsing the call): headers, query, media type, body."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_parse_headers(
     [
         (b"", {}),  # no query string
         (b"a=1&b=2", {"a": "1", "b": "2"}),  # flat pairs, values stay strings
-        (b"a[0][b]=1", {"a": [{"b": "1"}]}),  # SPEC §4 example
+        (b"a[0][b]=1", {"a": [{"b": "1"}]}),  # docs/webhooks.md, Query string
         (b"a[]=1&a[]=2", {"a": ["1", "2"]}),  # empty brackets append
         (b"a=1&a=2", {"a": ["1", "2"]}),  # a repeated key becomes a list
         (b"a[b][c]=d", {"a": {"b": {"c": "d"}}}),  # nested objects

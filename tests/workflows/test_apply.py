@@ -597,7 +597,7 @@ async def test_export_round_trip_is_unchanged_and_has_no_secrets(
     ]
 
 
-SPEC_ORDER = """
+BRANCH_1_FIRST = """
 key: spec
 sync: true
 nodes:
@@ -613,9 +613,9 @@ nodes:
 @pytest.mark.parametrize(
     "document",
     [
-        # branches listed as in SPEC §9's example, "1" before "0"
+        # branches listed as in the example of docs/documents.md, "1" before "0"
         pytest.param(
-            SPEC_ORDER,
+            BRANCH_1_FIRST,
             id="branch-1-before-0",
         ),
         # flat form where a main-chain node comes before a branch's node

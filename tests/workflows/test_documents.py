@@ -61,11 +61,11 @@ NESTED = """
 @pytest.mark.parametrize(
     "text",
     [
-        # nested `branches` (SPEC §9), branch keys quoted
+        # nested `branches` (docs/documents.md, Nodes), branch keys quoted
         NESTED,
         # nested, branch keys as plain YAML integers
         NESTED.replace('"0"', "0").replace('"1"', "1"),
-        # flat `upstream` + `branchIndex` (SPEC §8)
+        # flat `upstream` + `branchIndex` (docs/documents.md, Nodes)
         """
         - {key: paid, type: condition, config: {rejectOnFalse: false}}
         - {key: ignored, type: end, upstream: paid, branchIndex: 0}
