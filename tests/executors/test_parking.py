@@ -10,8 +10,8 @@ from gateway.executors.arq import connect
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.store.models import Execution, Job
 from tests.conftest import SettingsFactory
-from tests.support import Gateway, running_gateway
 from tests.executors.test_arq import run_workers
+from tests.support import Gateway, running_gateway
 
 WAIT = """
 key: wait
