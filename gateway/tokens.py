@@ -67,7 +67,8 @@ class AdminTokens:
             return
         token = new_token()
         self._configured.append(token_hash(token))
-        log.warning("GATEWAY_DEV: temporary GraphQL admin token: %s", token)
+        console = self.settings.public_url.rstrip("/") + "/console/"
+        log.warning("GATEWAY_DEV: temporary GraphQL admin token: %s (console: %s)", token, console)
 
     async def accepts(self, token: str) -> bool:
         digest = token_hash(token)
