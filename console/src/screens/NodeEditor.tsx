@@ -179,7 +179,7 @@ export function NodeEditor(props: {
       ) : null}
       <div class="actions">
         <button type="submit" class="primary">
-          {node ? "Save node" : "Add node"}
+          {node ? "Save node" : "Create node"}
         </button>
         <button type="button" onClick={props.onCancel}>
           {node ? "Close" : "Cancel"}

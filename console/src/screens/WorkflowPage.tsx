@@ -77,7 +77,7 @@ export function WorkflowPage({ id, tab }: { id: string; tab: string }) {
         <div class="toolbar">
           <span class="pill">{workflow.sync ? "sync" : "async"}</span>
           <span class="pill">version {workflow.version}</span>
-          <button type="button" role="switch" class="switch" aria-checked={workflow.enabled} onClick={toggle}>
+          <button type="button" role="switch" class="switch" aria-checked={workflow.enabled} aria-label="Workflow enabled" onClick={toggle}>
             {workflow.enabled ? "Enabled" : "Disabled"}
           </button>
           <button type="button" class="danger" onClick={() => setDeleting(true)}>

@@ -1,0 +1,132 @@
+"""Browser journeys: a real `gateway serve` (SQLite in a temporary directory) driven by
+Debian's Chromium through Playwright, synchronously (Playwright's sync API runs outside
+pytest-asyncio's loops). `.ci/run` installs Chromium; without it these tests skip, except in
+CI where they fail."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.databases import in_ci
+from tests.e2e.console import CHROMIUM, CHROMIUM_ARGS, Served
+from tests.support import (
+    GATEWAY_BIN,
+    ROOT,
+    TEST_ADMIN_TOKEN,
+    TEST_SECRET_KEY,
+    free_port,
+    migrate_database,
+    sqlite_url,
+)
+
+READY = "Application startup complete"
+expect.set_options(timeout=10_000)
+
+
+def _unavailable(reason: str) -> None:
+    if in_ci():
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+class _Log:
+    """The server's log lines, read on a thread so the pipe never fills; `ready` is set at
+    the start-up line (or when the process ends)."""
+
+    def __init__(self, stream: object) -> None:
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            self.lines.append(line)
+            if READY in line:
+                self.ready.set()
+        self.ready.set()
+
+    def join(self) -> None:
+        self._thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    work = tmp_path_factory.mktemp("served")
+    database = sqlite_url(work / "gateway.db")
+    migrate_database(database, work)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env |= {
+        "GATEWAY_DATABASE_URL": database,
+        "GATEWAY_CONFIG": "/nonexistent/gateway.toml",
+        "GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
+        "GATEWAY_ADMIN_TOKENS": TEST_ADMIN_TOKEN,
+        "GATEWAY_PUBLIC_URL": base_url,
+        "GATEWAY_WORKFLOWS_DIR": str(ROOT / "config" / "workflows"),
+        "GATEWAY_INTROSPECTION": "true",
+    }
+    process = subprocess.Popen(
+        [GATEWAY_BIN, "serve", "--port", str(port)],
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = _Log(process.stderr)
+    try:
+        assert log.ready.wait(30) and process.poll() is None, "".join(log.lines)
+        yield Served(base_url, TEST_ADMIN_TOKEN, log.lines)
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.join()
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, served: Served) -> Iterator[Page]:
+    """A fresh browser context (its own sessionStorage) on the served console. At the end:
+    no script error, no CSP violation, and no request left this origin."""
+    context = browser.new_context(base_url=served.base_url, viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served.base_url)
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    problems: list[str] = []
+    origins = (served.base_url, served.base_url.replace("http:", "ws:"), "data:")
+    opened.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    opened.on(
+        "console",
+        lambda message: problems.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
+    )
+    opened.on(
+        "request",
+        lambda request: None
+        if request.url.startswith(origins)
+        else problems.append(f"request to another origin: {request.url}"),
+    )
+    yield opened
+    context.close()
+    assert problems == []
