@@ -45,7 +45,7 @@ def add_node(page: Page, type_: str, key: str, place: str, config: str) -> None:
     page.get_by_label("Place").select_option(label=place)
     page.get_by_label("Config", exact=True).fill(config)
     page.get_by_role("button", name="Create node").click()
-    expect(page.get_by_role("button", name=f"Node {key} ({type_})")).to_be_visible()
+    expect(page.get_by_role("button", name=f"{key} {type_}", exact=True)).to_be_visible()
 
 
 @pytest.mark.timeout(180)

@@ -56,14 +56,17 @@ export function NodeGraph(props: { nodes: FlatNode[]; selected: string | null; o
           const node = n.node;
           const selected = props.selected === node.key;
           const choose = () => props.onSelect(node.key);
+          const titled = Boolean(node.title && node.title !== node.key);
+          const first = clip(titled ? node.title : node.key);
+          const second = titled ? `${node.type} · ${clip(node.key, 14)}` : node.type;
           return (
             <g
               key={node.key}
               class={`node type-${node.type}${selected ? " selected" : ""}`}
               role="button"
-              tabIndex={0}
+              tabindex={0}
               aria-pressed={selected}
-              aria-label={`Node ${node.key} (${node.type})${node.title && node.title !== node.key ? `: ${node.title}` : ""}`}
+              aria-label={`${first} ${second}`}
               onClick={choose}
               onKeyDown={(e) => {
                 if (e.key === "Enter" || e.key === " ") {
@@ -73,12 +76,13 @@ export function NodeGraph(props: { nodes: FlatNode[]; selected: string | null; o
               }}
             >
               <rect x={x} y={y} width={NODE_WIDTH} height={NODE_HEIGHT} rx={6} />
-              <text x={x + 10} y={y + 19} class="node-key">
-                {clip(node.title || node.key)}
-              </text>
-              <text x={x + 10} y={y + 37} class="node-type">
-                {node.type}
-                {node.title && node.title !== node.key ? ` · ${clip(node.key, 14)}` : ""}
+              <text>
+                <tspan x={x + 10} y={y + 19} class="node-key">
+                  {first}
+                </tspan>{" "}
+                <tspan x={x + 10} y={y + 37} class="node-type">
+                  {second}
+                </tspan>
               </text>
             </g>
           );
