@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    expect,
+    sync_playwright,
+)
 
 from tests.databases import in_ci
 from tests.e2e.console import CHROMIUM, CHROMIUM_ARGS, Served
@@ -114,19 +121,18 @@ def page(browser: Browser, served: Served) -> Iterator[Page]:
     opened = context.new_page()
     problems: list[str] = []
     origins = (served.base_url, served.base_url.replace("http:", "ws:"), "data:")
+
+    def console_message(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            problems.append(message.text)
+
+    def request(sent: Request) -> None:
+        if not sent.url.startswith(origins):
+            problems.append(f"request to another origin: {sent.url}")
+
     opened.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    opened.on(
-        "console",
-        lambda message: problems.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
-    )
-    opened.on(
-        "request",
-        lambda request: None
-        if request.url.startswith(origins)
-        else problems.append(f"request to another origin: {request.url}"),
-    )
+    opened.on("console", console_message)
+    opened.on("request", request)
     yield opened
     context.close()
     assert problems == []

@@ -58,7 +58,11 @@ def test_build_a_workflow_call_it_and_watch_it_run(page: Page, served: Served) -
     page.get_by_role("link", name="Parse rules").click()
     page.get_by_label("Example", exact=True).fill(EXAMPLE)
     page.get_by_role("button", name="Parse example").click()
-    for path, alias in [("type", "Event type"), ("data.object.id", "Payment"), ("data.object.amount", "Amount")]:
+    for path, alias in [
+        ("type", "Event type"),
+        ("data.object.id", "Payment"),
+        ("data.object.amount", "Amount"),
+    ]:
         page.get_by_label(f"Use {path}", exact=True).check()
         page.get_by_label(f"Alias for {path}", exact=True).fill(alias)
     page.get_by_label("Required: type", exact=True).check()
@@ -68,9 +72,27 @@ def test_build_a_workflow_call_it_and_watch_it_run(page: Page, served: Served) -
     saved = served.data(WORKFLOW, id=workflow_id)["workflow"]
     assert saved["version"] == created["version"] + 1  # one new version, not three
     assert saved["trigger"]["parseRules"] == [
-        {"source": "BODY", "key": "type", "alias": "Event type", "type": "string", "required": True},
-        {"source": "BODY", "key": "data.object.id", "alias": "Payment", "type": "string", "required": False},
-        {"source": "BODY", "key": "data.object.amount", "alias": "Amount", "type": "integer", "required": False},
+        {
+            "source": "BODY",
+            "key": "type",
+            "alias": "Event type",
+            "type": "string",
+            "required": True,
+        },
+        {
+            "source": "BODY",
+            "key": "data.object.id",
+            "alias": "Payment",
+            "type": "string",
+            "required": False,
+        },
+        {
+            "source": "BODY",
+            "key": "data.object.amount",
+            "alias": "Amount",
+            "type": "integer",
+            "required": False,
+        },
     ]
 
     # 3. A condition with a response on each branch, then enable.
@@ -85,7 +107,9 @@ def test_build_a_workflow_call_it_and_watch_it_run(page: Page, served: Served) -
         "ignored": ("paid", 0),
     }
     page.get_by_role("switch", name="Workflow enabled").click()
-    expect(page.get_by_role("switch", name="Workflow enabled")).to_have_attribute("aria-checked", "true")
+    expect(page.get_by_role("switch", name="Workflow enabled")).to_have_attribute(
+        "aria-checked", "true"
+    )
 
     # 4. Copy the URL, open the executions, call it: the execution shows up without a reload.
     page.get_by_role("link", name="Trigger").click()

@@ -13,7 +13,11 @@ from playwright.sync_api import Page, expect
 from tests.e2e.console import Served, check_screen, screenshot, sign_in
 
 PAYMENTS = "/api/webhook:trigger/example-payment-events-key-0001"
-EVENT = {"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1", "amount": 1200}}}
+EVENT = {
+    "id": "evt_1",
+    "type": "payment_intent.succeeded",
+    "data": {"object": {"id": "pi_1", "amount": 1200}},
+}
 WORKFLOW_ID = "query($key: String!) { workflow(key: $key) { id } }"
 
 
@@ -45,7 +49,9 @@ def test_every_screen_is_accessible_and_keyboard_reachable(page: Page, served: S
     check_screen(page, "04-trigger")
 
     page.get_by_role("link", name="Parse rules").click()
-    page.get_by_label("Example", exact=True).fill('{"id": "evt_2", "data": {"object": {"id": "pi_2"}}}')
+    page.get_by_label("Example", exact=True).fill(
+        '{"id": "evt_2", "data": {"object": {"id": "pi_2"}}}'
+    )
     page.get_by_role("button", name="Parse example").click()
     page.get_by_label("Use data.object", exact=True).check()
     check_screen(page, "05-parse-rules")
@@ -60,7 +66,9 @@ def test_every_screen_is_accessible_and_keyboard_reachable(page: Page, served: S
     page.get_by_role("link", name="Document").click()
     document = page.get_by_label("Document (YAML)")
     expect(document).to_have_value(re.compile(r"^key: github-router"))
-    document.fill(document.input_value().replace("title: GitHub event router", "title: GitHub router"))
+    document.fill(
+        document.input_value().replace("title: GitHub event router", "title: GitHub router")
+    )
     page.get_by_role("button", name="Preview changes").click()
     expect(page.get_by_label("Changes to the document")).to_contain_text("+ title: GitHub router")
     check_screen(page, "07-document")
