@@ -9,6 +9,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,19 +45,19 @@ def _unavailable(reason: str) -> None:
 
 
 class _Log:
-    """The server's log lines, read on a thread so the pipe never fills; `ready` is set at
-    the start-up line (or when the process ends)."""
+    """A process's log lines, read on a thread so the pipe never fills; `ready` is set at
+    the line that says it is ready (or when the process ends)."""
 
-    def __init__(self, stream: object) -> None:
+    def __init__(self, stream: object, marker: str) -> None:
         self.lines: list[str] = []
         self.ready = threading.Event()
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread = threading.Thread(target=self._read, args=(stream, marker), daemon=True)
         self._thread.start()
 
-    def _read(self, stream: object) -> None:
+    def _read(self, stream: object, marker: str) -> None:
         for line in stream:  # type: ignore[attr-defined]
             self.lines.append(line)
-            if READY in line:
+            if marker in line:
                 self.ready.set()
         self.ready.set()
 
@@ -64,41 +65,60 @@ class _Log:
         self._thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    work = tmp_path_factory.mktemp("served")
-    database = sqlite_url(work / "gateway.db")
-    migrate_database(database, work)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+def gateway_env(database_url: str, base_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env |= {
-        "GATEWAY_DATABASE_URL": database,
+    return env | {
+        "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_CONFIG": "/nonexistent/gateway.toml",
         "GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
         "GATEWAY_ADMIN_TOKENS": TEST_ADMIN_TOKEN,
         "GATEWAY_PUBLIC_URL": base_url,
         "GATEWAY_WORKFLOWS_DIR": str(ROOT / "config" / "workflows"),
         "GATEWAY_INTROSPECTION": "true",
+        **extra,
     }
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str], cwd: Path, ready: str) -> Iterator[list[str]]:
+    """A `gateway` command, ready; yields its log lines; terminated at the end."""
     process = subprocess.Popen(
-        [GATEWAY_BIN, "serve", "--port", str(port)],
-        cwd=work,
+        [GATEWAY_BIN, *args],
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    log = _Log(process.stderr)
+    log = _Log(process.stderr, ready)
     try:
         assert log.ready.wait(30) and process.poll() is None, "".join(log.lines)
-        yield Served(base_url, TEST_ADMIN_TOKEN, log.lines)
+        yield log.lines
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(20)
         log.join()
         assert process.stderr is not None
         process.stderr.close()
+
+
+@contextmanager
+def serving(database_url: str, work: Path, **extra: str) -> Iterator[Served]:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = gateway_env(database_url, base_url, **extra)
+    with running(["serve", "--port", str(port)], env, work, READY) as log:
+        yield Served(base_url, TEST_ADMIN_TOKEN, log)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The gateway on SQLite, with the examples of config/workflows applied."""
+    work = tmp_path_factory.mktemp("served")
+    database = sqlite_url(work / "gateway.db")
+    migrate_database(database, work)
+    with serving(database, work) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +132,11 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, served: Served) -> Iterator[Page]:
+def page(served: Served, browser: Browser) -> Iterator[Page]:
     """A fresh browser context (its own sessionStorage) on the served console. At the end:
-    no script error, no CSP violation, and no request left this origin."""
+    no script error, no CSP violation, and no request left this origin. (`served` is set up
+    before `browser`: Playwright's sync API marks an event loop as running in this thread,
+    and the PostgreSQL fixtures call asyncio.run.)"""
     context = browser.new_context(base_url=served.base_url, viewport={"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served.base_url)
     context.set_default_timeout(10_000)
