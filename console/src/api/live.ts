@@ -68,6 +68,8 @@ export function watchExecutions(workflowId: string | null, watch: Watch): () => 
   );
   return () => {
     stopped = true;
-    void client.dispose();
+    // Disposing while the socket is still connecting waits for that connection, which
+    // rejects when the server refuses it: nothing is left to tell.
+    Promise.resolve(client.dispose()).catch(() => {});
   };
 }
