@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migration schema clean
+.PHONY: install run test lint migration schema console console-deps clean
 
 install: $(STAMP)
 
@@ -27,13 +27,28 @@ lint: install
 	$(BIN)/mypy bench/run.py bench/bare.py bench/many.py
 	$(BIN)/mypy bench/cpu.py  # imports bench.run: checked apart from run.py
 
-test: install lint
+test: install console-deps lint
 	$(BIN)/pytest
 
 # The checked-in GraphQL SDL and workflow JSON Schema, regenerated from the code.
 schema: install
 	$(BIN)/python -m gateway.api.schema schema/gateway.graphql
 	$(BIN)/python -m gateway.workflows.json_schema schema/workflow.schema.json
+
+# The web console's build (gateway/console/static, committed) from console/ and its lock
+# file; needs Node 20+. `make run` serves the committed build and needs no Node.
+CONSOLE_DEPS := console/node_modules/.package-lock.json
+
+console:
+	cd console && npm ci --no-audit --no-fund && npm run build
+
+$(CONSOLE_DEPS): console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+
+# What the console's tests need (the build check, axe-core in the browser tests), when npm is here.
+console-deps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(CONSOLE_DEPS); \
+	else echo "npm not found: the console's build check and browser tests skip"; fi
 
 # The benchmark of docs/performance.md (needs wrk: apt-get install wrk).
 bench: install
@@ -44,4 +59,4 @@ migration: install
 	$(BIN)/tortoise -c gateway.store.tortoise_config.TORTOISE_ORM makemigrations --name $(NAME)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache console/node_modules build/screenshots

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gateway.api.endpoint import GraphQLEndpoint
+from gateway.console.serve import console_routes, with_graphiql
 from gateway.core.settings import Settings, load_settings
 from gateway.core.tuning import freeze_startup_objects
 from gateway.ops import healthz, metrics, readyz
@@ -57,10 +58,11 @@ def create_app(settings: Settings | None = None) -> Gateway:
     app = Gateway(
         routes=[
             Route(WEBHOOK_ROUTE, webhook),
-            Route("/graphql", graphql),
+            Route("/graphql", with_graphiql(graphql, graphql.ide)),
             Route("/healthz", healthz),
             Route("/readyz", readyz(runtime)),
             Route("/metrics", metrics(runtime.metrics)),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )

@@ -1,8 +1,8 @@
 """`/graphql`: bearer-token check and body limit in front of Strawberry's ASGI view.
 
 Nothing is parsed for a caller without a valid token: the answer is 401 with
-`WWW-Authenticate: Bearer` and a GraphQL-shaped error (`UNAUTHENTICATED`). GraphiQL (the
-page itself, not the operations it sends) and introspection are on in dev mode, or as
+`WWW-Authenticate: Bearer` and a GraphQL-shaped error (`UNAUTHENTICATED`). Introspection
+(and with it GraphiQL's page, served by gateway/console) is on in dev mode, or as
 `GATEWAY_INTROSPECTION` says.
 """
 
@@ -44,20 +44,11 @@ def bearer(request: Request) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def wants_ide(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return (
-        request.method == "GET"
-        and "query" not in request.query_params
-        and ("text/html" in accept or "*/*" in accept)
-    )
-
-
 class _View(GraphQL[Context, None]):
     def __init__(self, runtime: Runtime, ide: bool) -> None:
         super().__init__(
             build_schema(introspection=ide),
-            graphql_ide="graphiql" if ide else None,
+            graphql_ide=None,  # GraphiQL's page ships in the package: gateway/console
             allow_queries_via_get=False,
         )
         self.runtime = runtime
@@ -133,9 +124,6 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         request = Request(scope)
-        if self.ide and wants_ide(request):
-            await self.view(scope, receive, send)
-            return
         refusal = await self._refusal(request)
         body = b""
         if refusal is None:

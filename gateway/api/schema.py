@@ -12,9 +12,11 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.api import limits
+from gateway.api.admin_tokens import TokenMutation, TokenQuery
 from gateway.api.errors import log_unexpected
 from gateway.api.execution import LeafFastContext
 from gateway.api.mutations import Mutation
@@ -33,8 +35,8 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(introspection: bool) -> GatewaySchema:
     """The schema with its limits; introspection on or off (built once for each)."""
     return GatewaySchema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", (Query, TokenQuery)),
+        mutation=merge_types("Mutation", (Mutation, TokenMutation)),
         extensions=limits.extensions(introspection),
         execution_context_class=LeafFastContext,
     )

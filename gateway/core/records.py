@@ -24,3 +24,13 @@ class JobRecord:
         self.status = status
         self.result = result
         self.finished_at = utcnow()
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """An admin token as stored: never its text, which is shown once when it is made."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None

@@ -17,6 +17,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from gateway.core.errors import ConfigError
+from gateway.core.records import StoredToken
 from gateway.core.settings import Settings
 from gateway.store import tokens
 
@@ -38,13 +39,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_token(name: str) -> tuple[tokens.StoredToken, str]:
+async def create_token(name: str) -> tuple[StoredToken, str]:
     """A new stored token and its text, which is not kept anywhere."""
     token = new_token()
     return await tokens.add_token(name, token_hash(token)), token
 
 
-async def list_tokens() -> list[tokens.StoredToken]:
+async def list_tokens() -> list[StoredToken]:
     """Stored tokens, oldest first (never their text: only its hash is kept)."""
     return await tokens.list_tokens()
 
@@ -78,7 +79,8 @@ class AdminTokens:
             return
         token = new_token()
         self._configured.append(token_hash(token))
-        log.warning("GATEWAY_DEV: temporary GraphQL admin token: %s", token)
+        console = self.settings.public_url.rstrip("/") + "/console/"
+        log.warning("GATEWAY_DEV: temporary GraphQL admin token: %s (console: %s)", token, console)
 
     async def accepts(self, token: str) -> bool:
         digest = token_hash(token)

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.core.records import StoredToken
 from gateway.store.errors import translated
 from gateway.store.models import ApiToken
-
-
-@dataclass(frozen=True)
-class StoredToken:
-    id: int
-    name: str
-    created_at: datetime
-    last_used_at: datetime | None
 
 
 def _stored(row: ApiToken) -> StoredToken:
