@@ -73,6 +73,9 @@ class Loaders:
         self.execution: DataLoader[uuid.UUID, ExecutionRecord | None] = _one(
             reads.executions_by_id, attrgetter("id")
         )
+        self.last_execution: DataLoader[int, ExecutionRecord | None] = _one(
+            reads.last_executions, attrgetter("workflow_id")
+        )
         self.request: DataLoader[uuid.UUID, RequestRecord | None] = _one(
             reads.requests_by_execution, attrgetter("execution_id")
         )

@@ -9,7 +9,6 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.api.context import Info
-from gateway.api.executions import Execution
 from gateway.api.inputs import (
     NodeInput,
     ParseRuleInput,
@@ -23,6 +22,7 @@ from gateway.api.inputs import (
 from gateway.api.queries import examples, execution_id, item_id
 from gateway.api.types import (
     ExamplePath,
+    Execution,
     Node,
     ParseRule,
     ParseSource,

@@ -11,11 +11,10 @@ import strawberry
 
 from gateway.api.context import Info
 from gateway.api.errors import bad_input
-from gateway.api.executions import Execution
 from gateway.api.limits import DEFAULT_PAGE
 from gateway.api.pagination import Connection, connection, decode_cursor, encode_cursor, page_size
 from gateway.api.preload import preload_workflows
-from gateway.api.types import ExamplePath, NodeTypeInfo, ParseSource, Workflow
+from gateway.api.types import ExamplePath, Execution, NodeTypeInfo, ParseSource, Workflow
 from gateway.core.statuses import ExecutionStatus
 from gateway.service import reads
 from gateway.service.reads import ExecutionFilter
@@ -23,6 +22,7 @@ from gateway.workflows.catalog import node_kinds
 from gateway.workflows.examples import parse_example
 
 WORKFLOW_CURSOR = "workflow:"
+MAX_SEARCH = 200
 EXECUTION_CURSOR = "execution:"
 
 
@@ -98,16 +98,24 @@ class Query:
         enabled: bool | None = None,
         first: int = DEFAULT_PAGE,
         after: str | None = None,
+        sync: bool | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Text in the key, title or description (any case)"),
+        ] = None,
     ) -> Connection[Workflow]:
         size = page_size(first)
-        rows = await reads.workflows_page(enabled, _after_workflow(after), size + 1)
+        if search is not None and len(search) > MAX_SEARCH:
+            raise bad_input("search", f"at most {MAX_SEARCH} characters")
+        where = reads.WorkflowFilter(enabled=enabled, sync=sync, search=search or None)
+        rows = await reads.workflows_page(where, _after_workflow(after), size + 1)
         items = [Workflow.from_row(row) for row in rows]
         await preload_workflows(info, items[:size], "edges", "node")
         return connection(
             items,
             size,
             lambda w: encode_cursor(f"{WORKFLOW_CURSOR}{w.id}"),
-            lambda: reads.count_workflows(enabled),
+            lambda: reads.count_workflows(where),
         )
 
     @strawberry.field(description="One workflow by id or by key; null when there is none")

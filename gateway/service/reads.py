@@ -17,6 +17,7 @@ from gateway.store import definitions, lookups
 
 Row = lookups.Row
 ExecutionFilter = lookups.ExecutionFilter
+WorkflowFilter = lookups.WorkflowFilter
 
 
 class ExecutionRecord(Protocol):
@@ -120,5 +121,6 @@ documents = definitions.load_documents
 executions_page = lookups.executions_page
 count_executions = lookups.count_executions
 executions_by_id = lookups.executions_by_id
+last_executions = lookups.last_executions
 requests_by_execution = lookups.requests_by_execution
 jobs_by_execution = lookups.jobs_by_execution

@@ -143,29 +143,58 @@ def _mark(dialect: str, number: int) -> str:
     return "?" if dialect == "sqlite" else f"${number}"
 
 
-async def workflows_page(enabled: bool | None, after_id: int | None, limit: int) -> list[Row]:
-    """Workflows in creation order (id), after `after_id`."""
-    dialect = connections.get("default").capabilities.dialect
+@dataclass(frozen=True)
+class WorkflowFilter:
+    enabled: bool | None = None
+    sync: bool | None = None
+    search: str | None = None
+    """Case-insensitive text in the key, title or description."""
+
+
+_ESCAPE = "'\\'"  # the SQL literal '\', one backslash
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\\` taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _workflow_conditions(where: WorkflowFilter, dialect: str) -> tuple[list[str], list[Any]]:
     conditions: list[str] = []
     values: list[Any] = []
-    if enabled is not None:
-        values.append(enabled)
-        conditions.append(f'"enabled" = {_mark(dialect, len(values))}')
+    for column in ("enabled", "sync"):
+        wanted = getattr(where, column)
+        if wanted is not None:
+            values.append(wanted)
+            conditions.append(f'"{column}" = {_mark(dialect, len(values))}')
+    if where.search:
+        matches = []
+        for column in ("key", "title", "description"):
+            values.append(_like(where.search))
+            matches.append(f'LOWER("{column}") LIKE {_mark(dialect, len(values))} ESCAPE {_ESCAPE}')
+        conditions.append("(" + " OR ".join(matches) + ")")
+    return conditions, values
+
+
+async def workflows_page(where: WorkflowFilter, after_id: int | None, limit: int) -> list[Row]:
+    """Workflows in creation order (id), after `after_id`."""
+    dialect = connections.get("default").capabilities.dialect
+    conditions, values = _workflow_conditions(where, dialect)
     if after_id is not None:
         values.append(after_id)
         conditions.append(f'"id" > {_mark(dialect, len(values))}')
-    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    clause = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     async with translated("list workflows"):
-        return await _query(Workflow, where, values, '"id"', limit)
+        return await _query(Workflow, clause, values, '"id"', limit)
 
 
-async def count_workflows(enabled: bool | None) -> int:
+async def count_workflows(where: WorkflowFilter) -> int:
     client = connections.get("default")
+    conditions, values = _workflow_conditions(where, client.capabilities.dialect)
     sql = 'SELECT COUNT(*) FROM "workflows"'
-    values: list[Any] = []
-    if enabled is not None:
-        sql += f' WHERE "enabled" = {_mark(client.capabilities.dialect, 1)}'
-        values.append(enabled)
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
     async with translated("count workflows"):
         _, rows = await client.execute_query(sql, values)
     return int(rows[0][0])
@@ -295,6 +324,24 @@ async def executions_page(
 async def count_executions(where: ExecutionFilter) -> int:
     async with translated("count executions"):
         return await _executions(where).count()
+
+
+async def last_executions(workflow_ids: Iterable[int]) -> list[Execution]:
+    """Each workflow's newest execution (none for a workflow without any): one lookup per
+    workflow on the (workflow_id, created_at) index."""
+    wanted = [int(i) for i in workflow_ids]
+    if not wanted:
+        return []
+    ids = ", ".join(str(i) for i in wanted)  # integers: nothing to quote
+    sql = (
+        'SELECT (SELECT e."id" FROM "executions" e WHERE e."workflow_id" = w."id" '
+        'ORDER BY e."created_at" DESC, e."id" DESC LIMIT 1) FROM "workflows" w '
+        f'WHERE w."id" IN ({ids})'
+    )
+    async with translated("load last executions"):
+        _, rows = await connections.get("default").execute_query(sql)
+        newest = [row[0] for row in rows if row[0] is not None]
+        return await Execution.filter(id__in=newest) if newest else []
 
 
 async def executions_by_id(ids: Iterable[uuid.UUID]) -> list[Execution]:

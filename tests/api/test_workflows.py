@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from gateway.store.models import WorkflowVersion
-from tests.api.client import call, create, data, error
+from tests.api.client import Statements, call, create, data, error
 from tests.support import Gateway
 
 PASSWORD = "shop-hook-password-1"
@@ -301,3 +301,69 @@ async def test_apply_documents_as_the_cli_does(gateway: Gateway) -> None:
     assert broken["extensions"]["problems"] == [
         {"field": "nodes", "message": "must be a list of nodes", "workflow": "x"}
     ]
+
+
+SEARCH = """
+query Search($search: String, $sync: Boolean) {
+  workflows(search: $search, sync: $sync, first: 50) { totalCount edges { node { key } } }
+}
+"""
+
+
+async def test_search_and_sync_filters_narrow_the_list_and_its_count(gateway: Gateway) -> None:
+    await gateway.apply(
+        {"key": "stripe-payments", "title": "Stripe", "sync": True},
+        {"key": "github", "title": "GitHub PAYMENTS relay"},
+        {"key": "shop", "description": "orders paid at 100% (not 10_0)"},
+        {"key": "chat", "title": "Slack", "sync": True},
+    )
+
+    async def keys(**variables: Any) -> tuple[list[str], int]:
+        found = (await data(gateway, SEARCH, **variables))["workflows"]
+        return [e["node"]["key"] for e in found["edges"]], found["totalCount"]
+
+    # (filter, keys found): key, title and description, in any case
+    assert await keys(search="payment") == (["stripe-payments", "github"], 2)
+    assert await keys(search="PAID") == (["shop"], 1)
+    assert await keys(search="100%") == (["shop"], 1)  # % and _ are text, not wildcards
+    assert await keys(search="10_0") == (["shop"], 1)
+    assert await keys(search="0%_") == ([], 0)
+    assert await keys(sync=True) == (["stripe-payments", "chat"], 2)
+    assert await keys(sync=True, search="slack") == (["chat"], 1)
+    assert await keys(search="") == (["stripe-payments", "github", "shop", "chat"], 4)
+    too_long = await error(gateway, SEARCH, search="x" * 201)
+    assert (too_long["extensions"]["code"], too_long["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "search",
+    )
+
+
+LAST = """
+{ workflows(first: 50) { edges { node { key lastExecution { id status } } } } }
+"""
+ECHO = """
+key: echo{n}
+sync: true
+nodes: [{{key: answer, type: response, config: {{statusCode: 200, body: ok}}}}]
+"""
+
+
+async def test_each_listed_workflow_has_its_newest_execution_read_in_one_batch(
+    gateway: Gateway, statements: Statements
+) -> None:
+    await gateway.apply(*[ECHO.format(n=n) for n in range(3)])
+    first = (await gateway.post("echo0")).headers["x-execution-id"]
+    second = (await gateway.post("echo0")).headers["x-execution-id"]
+    other = (await gateway.post("echo2")).headers["x-execution-id"]
+    assert first != second
+
+    statements.sql.clear()
+    listed = (await data(gateway, LAST))["workflows"]["edges"]
+    last = {e["node"]["key"]: e["node"]["lastExecution"] for e in listed}
+    assert last == {
+        "echo0": {"id": second, "status": "RESOLVED"},
+        "echo1": None,
+        "echo2": {"id": other, "status": "RESOLVED"},
+    }
+    newest = [sql for sql in statements.sql if '"executions"' in sql]
+    assert len(newest) == 2, newest  # the newest ids of all three, then their rows

@@ -331,9 +331,15 @@ async def test_definition_rows_read_as_tortoise_reads_them(gateway: Gateway) -> 
         return [{k: (type(v), v) for k, v in row.items()} for row in rows]
 
     pairs = [
-        (await lookups.workflows_page(None, None, 10), workflows),
-        (await lookups.workflows_page(False, None, 10), [w for w in workflows if not w["enabled"]]),
-        (await lookups.workflows_page(None, workflow_ids[0], 1), workflows[1:2]),
+        (await lookups.workflows_page(lookups.WorkflowFilter(), None, 10), workflows),
+        (
+            await lookups.workflows_page(lookups.WorkflowFilter(enabled=False), None, 10),
+            [w for w in workflows if not w["enabled"]],
+        ),
+        (
+            await lookups.workflows_page(lookups.WorkflowFilter(), workflow_ids[0], 1),
+            workflows[1:2],
+        ),
         (await lookups.workflows_by_id(reversed(workflow_ids)), workflows),
         (await lookups.triggers_by_workflow(workflow_ids), triggers),
         (await lookups.triggers_by_id(trigger_ids[:1]), triggers[:1]),
