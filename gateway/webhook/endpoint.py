@@ -76,11 +76,17 @@ class WebhookEndpoint:
         raw = await read_body(receive, limit, declared)
         if codings:
             raw = decode_body(raw, codings, limit)
-        await self.intake.verify(workflow, headers, raw, received_at, client)
         query_string = scope.get("query_string", b"")
+        url = self._public_url(scope["path"], query_string)
+        await self.intake.verify(workflow, headers, raw, received_at, client, url)
         return self.intake.call(
             workflow, scope["method"], scope["path"], headers, query_string, raw, received_at
         )
+
+    def _public_url(self, path: str, query_string: bytes) -> str:
+        """The URL the sender called, as it was given it: `GATEWAY_PUBLIC_URL` + path."""
+        base = self.runtime.settings.public_url.rstrip("/") + path
+        return f"{base}?{query_string.decode('latin-1')}" if query_string else base
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = perf_counter()
