@@ -99,7 +99,7 @@ class Intake:
         query = parse_query(query_string)
         body = parse_body(visible.get("content-type"), raw, self.json_depth)
         data: dict[str, Any] = {"headers": visible, "query": query, "body": body}
-        problems = apply_rules(workflow.rules, data)
+        problems = apply_rules(workflow.rules, data, self.json_depth)
         if problems:
             raise Rejected(
                 400, "invalid_request", f"{len(problems)} parse rule(s) failed", details=problems

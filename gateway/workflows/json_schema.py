@@ -36,7 +36,7 @@ def _object(properties: Schema, required: tuple[str, ...] = (), **extra: Any) ->
 
 def _rule() -> Schema:
     fields: Schema = {
-        "key": {**STRING, "description": 'A path: b.c, items[0].id, ["a.b"]'},
+        "key": {**STRING, "description": 'A path: b.c, items[0].id, ["a.b"]; "" the whole body'},
         "alias": NULLABLE_STRING,
         "var": {"type": ["string", "null"], "pattern": validation.VAR_NAME.pattern},
         "required": {"type": "boolean"},
@@ -68,7 +68,11 @@ def _trigger() -> Schema:
         ),
         "response": {"$ref": "#/$defs/response"},
     }
-    options = {name: {"type": "object"} for name in sorted(TRIGGER_FIELDS - set(known))}
+    options: Schema = {name: {"type": "object"} for name in sorted(TRIGGER_FIELDS - set(known))}
+    options["deduplicate"] = {
+        "oneOf": [{"type": "object"}, {"const": False}],
+        "description": "{key, window}; false turns off the signing preset's own",
+    }
     return _object({**known, **options})
 
 

@@ -204,3 +204,29 @@ async def test_a_query_escape_that_is_not_utf8_stays_as_sent(gateway: Gateway) -
     response = await gateway.client.post(f"{await gateway.url('echo')}?a=%FF&b=%C3%A9", json={})
 
     assert response.json()["query"] == {"a": "%FF", "b": "é"}
+
+
+SNS = """
+key: sns
+sync: true
+trigger:
+  request:
+    body:
+      - {key: "", type: json}
+      - {key: Message, type: json}
+      - {key: Type, required: true}
+nodes:
+  - {key: reply, type: response, config: {statusCode: 200, body: {type: "{{$context.body.Type}}", order: "{{$context.body.Message.order}}"}}}
+"""
+
+
+async def test_json_sent_as_text_plain_is_read_with_a_json_rule(gateway: Gateway) -> None:
+    # AWS SNS posts its JSON envelope as text/plain, with the message as JSON in a string.
+    await gateway.apply(SNS)
+    envelope = b'{"Type": "Notification", "MessageId": "22b80b92", "Message": "{\\"order\\": 42}"}'
+
+    response = await gateway.post(
+        "sns", content=envelope, headers={"content-type": "text/plain; charset=UTF-8"}
+    )
+
+    assert (response.status_code, response.json()) == (200, {"type": "Notification", "order": 42})
