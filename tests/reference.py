@@ -2,16 +2,19 @@
 expression engines, Node's `qs`, and GitHub's signature library, run by Node from
 `tests/js` (installed by `make test`, pinned in `tests/js/package-lock.json`).
 
-A table of cases is sent in one batch (`run`), one Node process per table, and each case's
-result is what the reference gave: `{"value", "type"}` (`type` is JavaScript's `typeof`),
-`{"error"}` when it threw, with `returnedError` when formula.js returned an error value.
+A table of cases is sent in one batch (`run`) to one Node process kept for the test
+session (NocoBase's packages take seconds to load), and each case's result is what the
+reference gave: `{"value", "type"}` (`type` is JavaScript's `typeof`), `{"error"}` when it
+threw, with `returnedError` when formula.js returned an error value.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import subprocess
-from typing import Any
+import tempfile
+from typing import IO, Any
 
 import orjson
 
@@ -33,17 +36,46 @@ def _results(code: int | None, stdout: bytes, stderr: bytes) -> list[dict[str, A
     return results
 
 
+class _Server:
+    """`reference.js --serve`: one line of tasks in, one line of results out."""
+
+    def __init__(self) -> None:
+        _installed()
+        self.log: IO[bytes] = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            ["node", str(SCRIPT), "--serve"],
+            cwd=JS,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+        )
+        atexit.register(self.stop)
+
+    def ask(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(orjson.dumps(tasks) + b"\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            self.log.seek(0)
+            return _results(self.process.wait(), b"", self.log.read())
+        return _results(0, line, b"")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+_server: _Server | None = None
+
+
 def run(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    _installed()
-    done = subprocess.run(
-        ["node", str(SCRIPT)],
-        input=orjson.dumps(tasks),
-        capture_output=True,
-        cwd=JS,
-        timeout=60,
-        check=False,
-    )
-    return _results(done.returncode, done.stdout, done.stderr)
+    global _server
+    if _server is None or _server.process.poll() is not None:
+        _server = _Server()
+    return _server.ask(tasks)
 
 
 async def run_async(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:

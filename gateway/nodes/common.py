@@ -49,7 +49,7 @@ class Predicate:
         if config.get("engine") == "cel":
             self.expression = compile_expression(config["expression"])
         else:
-            self.calculation = compile_template(config.get("calculation"))
+            self.calculation = compile_template(config.get("calculation"), undefined=True)
 
     async def holds(self, scope: Scope) -> bool:
         if self.expression is not None:
