@@ -24,7 +24,7 @@ from typing import Any
 from gateway.engine.paths import MISSING
 
 # StrWhiteSpaceChar: WhiteSpace and LineTerminator.
-_SPACE = (
+WHITESPACE = (
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
@@ -55,7 +55,7 @@ def is_nullish(value: Any) -> bool:
 def string_to_number(text: str) -> int | float:
     """`Number(text)`: decimal (with exponent), 0x/0o/0b, `Infinity`; "" and spaces are 0;
     anything else NaN."""
-    text = text.strip(_SPACE)
+    text = text.strip(WHITESPACE)
     if not text:
         return 0.0
     if text in ("Infinity", "+Infinity", "-Infinity"):
@@ -194,3 +194,13 @@ def same_value_zero(a: Any, b: Any) -> bool:
     if ta in ("array", "object"):
         return a is b
     return bool(a == b)
+
+
+def truthy(value: Any) -> bool:
+    """`Boolean(value)`: false for null, undefined, false, 0, NaN and ""; true for every
+    other value, empty lists and objects included."""
+    if is_nullish(value) or value is False or value == "":
+        return False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value != 0 and not math.isnan(value)
+    return True
