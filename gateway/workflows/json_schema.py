@@ -39,6 +39,7 @@ def _rule() -> Schema:
         "key": {**STRING, "description": 'A path: b.c, items[0].id, ["a.b"]; "" the whole body'},
         "alias": NULLABLE_STRING,
         "var": {"type": ["string", "null"], "pattern": validation.VAR_NAME.pattern},
+        "_var": {"type": ["string", "null"], "description": "NocoBase's name for var"},
         "required": {"type": "boolean"},
         "type": {"enum": [*TYPES, None]},
     }
@@ -62,7 +63,7 @@ def _trigger() -> Schema:
     auth = _object({"username": STRING, "password": STRING}, ("username",))
     known: Schema = {
         "key": {"type": "string", "pattern": validation.TRIGGER_KEY.pattern},
-        "basicAuthentication": {"oneOf": [{"type": "null"}, auth]},
+        "basicAuthentication": {"oneOf": [{"type": "null"}, {"const": False}, auth]},
         "request": _object(
             {s: {"type": "array", "items": {"$ref": "#/$defs/rule"}} for s in SOURCES}
         ),
