@@ -51,7 +51,8 @@ ROOTS = frozenset({"$context", "$jobsMapByNodeKey", "$scopes", "$system", "$env"
 Renderer: TypeAlias = Callable[[Mapping[str, Any]], Any]
 
 # Non-greedy body and no braces inside: `{{$a}} and {{$b}}` is two placeholders, not one.
-_PLACEHOLDER = re.compile(r"\{\{\s*(\$[^{}]*?)\s*\}\}")
+# `ctx.` before the root is NocoBase 2.0's alias of the roots: `{{ctx.$context.body}}`.
+_PLACEHOLDER = re.compile(r"\{\{\s*(?:ctx\.)?(\$[^{}]*?)\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)

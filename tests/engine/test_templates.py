@@ -306,3 +306,21 @@ def test_mixed_text_differs_from_nocobase_where_documented(
     )
 
     assert (rendered, theirs["value"]) == (gateway, nocobase)
+
+
+def test_ctx_is_nocobase_2s_alias_of_the_roots() -> None:
+    context = {"body": {"a": [1, 2]}}
+    template = {"whole": "{{ctx.$context.body.a}}", "text": "n={{ ctx.$context.body.a.length }}"}
+    # NocoBase's processor puts the roots under `ctx` as well (getScope).
+    [theirs] = reference.run(
+        [
+            {
+                "kind": "template",
+                "template": template,
+                "scope": {"$context": context, "ctx": {"$context": context}},
+            }
+        ]
+    )
+
+    assert compile_template(template).render({"$context": context}) == theirs["value"]
+    assert theirs["value"] == {"whole": [1, 2], "text": "n=2"}
