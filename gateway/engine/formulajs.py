@@ -337,6 +337,8 @@ def evaluate(tree: f.Node, values: tuple[Any, ...]) -> Any:
         result = _evaluate(tree, values)
     except RecursionError:
         raise FormulaError("the expression is nested too deeply") from None
+    except (ArithmeticError, ValueError) as exc:  # a number beyond a double, say
+        raise FormulaError(f"formula.js: {exc}") from None
     return None if result is MISSING else finish(result)
 
 

@@ -95,9 +95,13 @@ def to_number(value: Any) -> int | float:
 def number_to_string(number: int | float) -> str:
     """`String(number)`: `10.0` → `"10"`, `1e21` → `"1e+21"`, `1.5e-7` → `"1.5e-7"`,
     `0.000001` → `"0.000001"` (shortest digits that read back, placed as ECMAScript says)."""
-    if isinstance(number, int) and abs(number) < 10**21:
-        return str(number)
-    number = float(number)
+    if isinstance(number, int):
+        if abs(number) < 10**21:
+            return str(number)
+        try:
+            number = float(number)
+        except OverflowError:  # beyond a double: JavaScript's JSON.parse gives Infinity
+            return "Infinity" if number > 0 else "-Infinity"
     if math.isnan(number):
         return "NaN"
     if math.isinf(number):

@@ -141,12 +141,21 @@ def _structured(value: Any, where: str) -> MathError:
     )
 
 
+def double(value: int | float) -> float:
+    """A number as JavaScript holds it: an integer beyond a double is ±Infinity, as
+    JSON.parse reads it."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def number(value: Any, where: str) -> float:
     """A value where mathjs wants a number: booleans and numeric text are converted."""
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, int | float):
-        return float(value)
+        return double(value)
     if isinstance(value, str):
         converted = js.string_to_number(value)
         if isinstance(converted, float) and math.isnan(converted):
@@ -402,9 +411,10 @@ def finish(value: Any) -> Any:
     decimals (`math.round(x, 9)`)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
+    value = double(value)
     if math.isnan(value) or math.isinf(value):
         return None
-    rounded = mround(float(value), 9)
+    rounded = mround(value, 9)
     return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
 
 
@@ -413,6 +423,8 @@ def evaluate(tree: f.Node, values: tuple[Any, ...]) -> Any:
         return finish(_evaluate(tree, values))
     except RecursionError:
         raise MathError("the expression is nested too deeply") from None
+    except (ArithmeticError, ValueError) as exc:  # a number beyond a double, say
+        raise MathError(f"math.js: {exc}") from None
 
 
 DIALECT = f.Dialect(
