@@ -276,3 +276,14 @@ def test_a_thousand_random_expressions_agree_with_nocobase(engine: str) -> None:
         if not same(ours, other) and not is_complex(other)
     ]
     assert differ == []
+
+
+@pytest.mark.parametrize(
+    ("engine", "expression"),
+    [("math.js", "{{$context.v}} + 1"), ("formula.js", "{{$context.v}} * 2")],
+)
+def test_an_integer_beyond_a_double_is_infinity_as_json_parse_reads_it(
+    engine: str, expression: str
+) -> None:
+    # JavaScript's JSON.parse reads 1e400 as Infinity, which NocoBase's engines return as null.
+    assert compile_formula(engine, expression).evaluate({"$context": {"v": 10**400}}) is None

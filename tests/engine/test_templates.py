@@ -324,3 +324,10 @@ def test_ctx_is_nocobase_2s_alias_of_the_roots() -> None:
 
     assert compile_template(template).render({"$context": context}) == theirs["value"]
     assert theirs["value"] == {"whole": [1, 2], "text": "n=2"}
+
+
+def test_an_integer_beyond_a_double_reads_infinity_in_text() -> None:
+    assert (
+        compile_template("x={{$context.v}}").render({"$context": {"v": -(10**400)}})
+        == "x=-Infinity"
+    )
