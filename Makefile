@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# NocoBase's own code and the senders' JavaScript libraries, which tests compare against
+# (tests/js, Node 20 and npm): installed for `make test` only, `make run` needs no Node.
+JS_STAMP := tests/js/node_modules/.installed
 
 .PHONY: install run test lint migration schema console console-deps clean
 
@@ -12,6 +15,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
 
 run: install
 	mkdir -p data
@@ -27,7 +34,7 @@ lint: install
 	$(BIN)/mypy bench/run.py bench/bare.py bench/many.py
 	$(BIN)/mypy bench/cpu.py  # imports bench.run: checked apart from run.py
 
-test: install console-deps lint
+test: install console-deps $(JS_STAMP) lint
 	$(BIN)/pytest
 
 # The checked-in GraphQL SDL and workflow JSON Schema, regenerated from the code.
@@ -59,4 +66,5 @@ migration: install
 	$(BIN)/tortoise -c gateway.store.tortoise_config.TORTOISE_ORM makemigrations --name $(NAME)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache console/node_modules build/screenshots
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache console/node_modules build/screenshots \
+		tests/js/node_modules

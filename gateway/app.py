@@ -25,18 +25,21 @@ WEBHOOK_ROUTE = WEBHOOK_PREFIX + "{key}"
 class Gateway(Starlette):
     """Starlette, except that webhook calls go straight to their endpoint: the hot path
     skips the middleware stack and route matching (the endpoint answers its own errors).
-    The webhook route stays registered for everything else Starlette offers (url_for)."""
+    The webhook route stays registered for everything else Starlette offers (url_for).
+
+    Nothing redirects a trailing slash (senders such as Stripe and GitHub do not follow
+    a 307): `…/{key}/` answers as `…/{key}`, and any other path under the webhook prefix
+    gets the webhook's own 404 (docs/webhooks.md, The URL)."""
 
     webhook: WebhookEndpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(WEBHOOK_PREFIX):
             key = scope["path"][len(WEBHOOK_PREFIX) :]
-            if key and "/" not in key:
-                scope["app"] = self
-                scope["path_params"] = {"key": key}
-                await self.webhook(scope, receive, send)
-                return
+            scope["app"] = self
+            scope["path_params"] = {"key": key[:-1] if key.endswith("/") else key}
+            await self.webhook(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
 
 
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Gateway:
         ],
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # `/graphql/` is a 404, not a redirect
     app.webhook = webhook
     app.state.runtime = runtime
     return app

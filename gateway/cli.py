@@ -1,4 +1,5 @@
-"""`gateway`: serve, migrate, apply, export and inspect executions (docs/documents.md).
+"""`gateway`: serve, migrate, apply, export, import and inspect executions
+(docs/documents.md).
 
 Each command translates its arguments into calls on the same service functions the server
 uses. Exit codes: 0 done, 1 refused (validation problems, unreachable database), 2 usage.
@@ -28,6 +29,7 @@ from gateway.service.worker import serve_worker
 from gateway.workflows.apply import apply_documents, prepare, trigger_url
 from gateway.workflows.documents import read_sources
 from gateway.workflows.export import dump_yaml, export_documents
+from gateway.workflows.nocobase import Conversion, convert
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -96,6 +98,45 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return await _with_store(settings, work)
+
+
+def _report(conversions: list[Conversion]) -> None:
+    for item in conversions:
+        mark = "+" if item.document else ("-" if not item.problems else "!")
+        print(f"{mark} {item.key}", file=sys.stderr)
+        for note in item.notes:
+            print(f"    {note}", file=sys.stderr)
+        for problem in item.problems:
+            print(f"    not converted: {problem}", file=sys.stderr)
+
+
+async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """NocoBase's own workflow records → documents for `gateway apply`, with a report
+    (docs/nocobase.md, Importing). Needs no database."""
+    conversions: list[Conversion] = []
+    for path in args.paths:
+        try:
+            data = orjson.loads(Path(path).read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+            return 1
+        conversions += convert(data, frozenset(settings.template_env))
+    _report(conversions)
+    documents = [c.document for c in conversions if c.document is not None]
+    if args.output is None:
+        sys.stdout.write(dump_yaml(documents))
+    else:
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        for doc in documents:
+            (out / f"{doc['key']}.yaml").write_text(dump_yaml([doc]))
+    failed = sum(1 for c in conversions if c.problems)
+    print(
+        f"converted {len(documents)} workflow(s)"
+        + (f"; {failed} could not be converted" if failed else ""),
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
 
 
 async def cmd_executions(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("keys", nargs="*", metavar="KEY", help="only these workflows")
     export.add_argument("--output", "-o", metavar="DIR", help="one file per workflow in DIR")
 
+    imp = sub.add_parser("import", help="convert workflows exported from another product")
+    imp.add_argument("--from", dest="source", required=True, choices=["nocobase"])
+    imp.add_argument("paths", nargs="+", metavar="FILE", help="NocoBase workflows:list JSON")
+    imp.add_argument("--output", "-o", metavar="DIR", help="one YAML file per workflow in DIR")
+
     ex = sub.add_parser("executions", help="list recent executions")
     ex.add_argument("--workflow", metavar="KEY")
     ex.add_argument("--status", choices=[s.value for s in ExecutionStatus])
@@ -227,6 +273,7 @@ COMMANDS: dict[str, Command] = {
     "migrate": cmd_migrate,
     "apply": cmd_apply,
     "export": cmd_export,
+    "import": cmd_import,
     "executions": cmd_executions,
     "token": cmd_token,
 }

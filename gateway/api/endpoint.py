@@ -4,6 +4,12 @@ Nothing is parsed for a caller without a valid token: the answer is 401 with
 `WWW-Authenticate: Bearer` and a GraphQL-shaped error (`UNAUTHENTICATED`). Introspection
 (and with it GraphiQL's page, served by gateway/console) is on in dev mode, or as
 `GATEWAY_INTROSPECTION` says.
+
+GraphQL over HTTP (docs/api.md, Transport): a POST whose body is not declared
+`application/json` is refused with 415 before anything else, so no HTML form or other
+"simple" cross-site request can run an operation; a client that accepts
+`application/graphql-response+json` gets it, with 400 for a request that could not be
+executed (not JSON, not GraphQL, invalid) and 200 once execution started.
 """
 
 from __future__ import annotations
@@ -21,7 +27,14 @@ from strawberry.types import ExecutionResult
 
 from gateway.api.cache import Answer, AnswerCache
 from gateway.api.context import Context
-from gateway.api.errors import SERVICE_UNAVAILABLE, TOO_LARGE, UNAUTHENTICATED, coded
+from gateway.api.errors import (
+    SERVICE_UNAVAILABLE,
+    TOO_LARGE,
+    UNAUTHENTICATED,
+    UNSUPPORTED_MEDIA_TYPE,
+    coded,
+    is_request_error,
+)
 from gateway.api.limits import MAX_BODY
 from gateway.api.relations import RelationCache
 from gateway.api.schema import build_schema
@@ -36,6 +49,40 @@ def _error(status: int, code: str, message: str, headers: dict[str, str]) -> Res
 
 
 UNAUTHORIZED_HEADERS = {"www-authenticate": 'Bearer realm="gateway"'}
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+GRAPHQL_RESPONSE_TYPE = b"application/graphql-response+json; charset=utf-8"
+
+
+def _media_type(value: str) -> str:
+    return value.partition(";")[0].strip().lower()
+
+
+def json_body(request: Request) -> bool:
+    """Whether a POST declares the only body type GraphQL over HTTP requires."""
+    return _media_type(request.headers.get("content-type", "")) == "application/json"
+
+
+def _quality(item: str) -> float:
+    for param in item.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def wants_graphql_response(request: Request) -> bool:
+    """The client accepts `application/graphql-response+json` at least as much as
+    `application/json` (no Accept header, or only wildcards, means the legacy JSON)."""
+    weights: dict[str, float] = {}
+    for item in request.headers.get("accept", "").split(","):
+        kind = _media_type(item)
+        if kind in (GRAPHQL_RESPONSE, "application/json"):
+            weights[kind] = max(weights.get(kind, 0.0), _quality(item))
+    ours = weights.get(GRAPHQL_RESPONSE, 0.0)
+    return ours > 0 and ours >= weights.get("application/json", 0.0)
 
 
 def bearer(request: Request) -> str | None:
@@ -70,13 +117,52 @@ class _View(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         """Every error gets its code, and the unexpected ones are masked, here: the last
         step every result passes, whichever stage (parse, validation, execution) failed."""
+        request_error = bool(result.errors) and all(map(is_request_error, result.errors or []))
         if result.errors:
             result.errors = [coded(error) for error in result.errors]
-        return await super().process_result(request, result)
+        answer = await super().process_result(request, result)
+        if request_error and result.data is None:
+            answer.pop("data", None)  # nothing was executed: no `data` entry (GraphQL spec)
+        return answer
 
 
 class _TooLarge(Exception):
     pass
+
+
+def _executed(body: bytes) -> bool:
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return True
+    return not isinstance(answer, dict) or "data" in answer
+
+
+def _graphql_response(send: Send) -> Send:
+    """`send` for a client that accepts `application/graphql-response+json`: that type,
+    and 400 for an answer without `data` (the request was not executed) that would have
+    been 200. The head is held back until the body (sent whole) is known."""
+    head: dict[str, Any] = {}
+
+    async def converted(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            head.update(message)
+            return
+        if head and message["type"] == "http.response.body":
+            status, body = head["status"], message.get("body", b"")
+            headers = [(k, v) for k, v in head.get("headers", []) if k.lower() != b"content-type"]
+            if status == 200 and not _executed(body):
+                status = 400
+            start = {
+                **head,
+                "status": status,
+                "headers": [*headers, (b"content-type", GRAPHQL_RESPONSE_TYPE)],
+            }
+            head.clear()
+            await send(start)
+        await send(message)
+
+    return converted
 
 
 async def _read(receive: Receive, limit: int) -> bytes:
@@ -124,6 +210,12 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         request = Request(scope)
+        if request.method == "POST" and not json_body(request):
+            message = "a GraphQL request is a POST with Content-Type: application/json"
+            await _error(415, UNSUPPORTED_MEDIA_TYPE, message, {})(scope, receive, send)
+            return
+        if wants_graphql_response(request):
+            send = _graphql_response(send)
         refusal = await self._refusal(request)
         body = b""
         if refusal is None:

@@ -10,6 +10,7 @@ masked (a fixed message, code `INTERNAL_SERVER_ERROR`) and logged with its trace
                                execution already finished)
     SERVICE_UNAVAILABLE        the database cannot be reached; `retryAfter` seconds
     PAYLOAD_TOO_LARGE          a request body over the limit (HTTP 413, before parsing)
+    UNSUPPORTED_MEDIA_TYPE     a POST whose body is not application/json (HTTP 415)
     GRAPHQL_PARSE_FAILED       the operation text is not GraphQL (or over the token limit)
     GRAPHQL_VALIDATION_FAILED  unknown field, wrong argument type, depth or alias limit
     INTERNAL_SERVER_ERROR      a bug; the details are in the server log
@@ -33,6 +34,7 @@ NOT_FOUND = "NOT_FOUND"
 CONFLICT = "CONFLICT"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 TOO_LARGE = "PAYLOAD_TOO_LARGE"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL = "INTERNAL_SERVER_ERROR"

@@ -93,7 +93,7 @@ class ParseRule:
     var: str | None
     required: bool
     type: str | None = strawberry.field(
-        description="string, number, integer, boolean, object or array"
+        description="string, number, integer, boolean, object, array or json"
     )
     trigger_id: strawberry.Private[int]
 

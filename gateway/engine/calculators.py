@@ -1,5 +1,5 @@
-"""Basic calculators of condition nodes, with NocoBase's shape and names (docs/nodes.md,
-Basic calculators).
+"""Basic calculators of condition nodes, with NocoBase's shape, names and semantics
+(docs/nodes.md, Basic calculators; docs/nocobase.md, Calculators).
 
 A calculation is a group or an item, nested to any depth:
 
@@ -12,156 +12,103 @@ An empty or `None` calculation is true; an empty `and` group is true and an empt
 false (JS `every` / `some`). Groups short-circuit. The names `==`, `!=`, `>`, `>=`, `<`, `<=`
 are aliases, as NocoBase registers them.
 
-Semantics follow NocoBase's JS but stay predictable in Python, and no calculator raises:
+Each calculator is NocoBase's own function, with JavaScript's semantics (`gateway.engine.js`):
 
-- `equal` is loose where webhooks need it. A number and a numeric string compare as numbers
-  (`1` equals `"1"` and `"1.0"`); a bool and the string `"true"`/`"false"` (exactly, lower
-  case) compare as bools; `None` equals only `None`; a bool never equals a number (`true` is
-  not `1`). Two strings compare as text (`"1"` is not `"1.0"`, as in JS). Lists and dicts
-  compare structurally, element by element with this same rule, so `[1]` equals `["1"]`
-  and does not equal `[true]`. Everything else uses Python `==`.
-- A numeric string is decimal text as JSON writes it, optionally signed and surrounded by
-  whitespace (`" -1.5e3 "`); not `""`, hex, `1_000`, `nan` or `inf`.
-- `gt`, `gte`, `lt`, `lte` compare numerically when one operand is a number and the other a
-  number or numeric string, and as text when both are strings (so `"10" < "9"`, as in JS:
-  coerce with a parse rule `type` to compare query values as numbers). Anything else
-  (`None`, bools, lists, dicts, a number and a non-numeric string) is false.
-- `includes`: a string contains the other operand's text, a list contains an element
-  `equal` to it, a dict has it as a key; anything else is false.
-- `startsWith`, `endsWith`: on text only; a number operand is turned into text with `str()`
-  (`1.5` → `"1.5"`); bools, `None` and containers make it false.
-- `notIncludes`, `notStartsWith`, `notEndsWith` negate their positive calculator, except
-  that they are false when the first operand is `None`: a missing field neither includes
-  nor "not includes" anything. `notEqual` is the plain negation of `equal`, so a missing
-  field is not equal to `"paid"` (JS `!=`).
+- `equal` / `notEqual` are `a == b` / `a != b`: `"" == 0`, `"1" == 1`, `true == 1`,
+  `null == undefined`; an Array or Object equals only itself.
+- `gt`, `gte`, `lt`, `lte` are `>`, `>=`, `<`, `<=`: two strings compare as text
+  (`"10" < "9"`), anything else as numbers (`null` is 0, a missing value NaN, so false).
+- `includes` is `a.includes(b)`: a substring for text (`b` as text), an element for a list
+  compared without conversion (`[1, 2]` does not include `"2"`).
+- `startsWith`, `endsWith` are `String(a).startsWith(String(b))` (`10.0` reads `"10"`,
+  `true` reads `"true"`, `[1, 2]` reads `"1,2"`).
+- The `not…` ones negate their positive calculator.
+
+Where JavaScript throws — `includes` on null, a missing value, a number or an object,
+`startsWith`/`endsWith` with a null or missing operand — the node fails (ERROR) with the
+error NocoBase's node reports.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from gateway.core.errors import Problem
+from gateway.core.errors import NodeFailure, Problem
+from gateway.engine import js
 
 Calculator = Callable[[Any, Any], bool]
 
-_NUMERIC = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
-_BOOL_TEXT = {"true": True, "false": False}
 _GROUP_TYPES = ("and", "or")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _number(value: Any) -> int | float | None:
-    """A number, or a numeric string's value (exact for integers); `None` otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return value
-    if not isinstance(value, str) or not _NUMERIC.fullmatch(value):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return float(value)
-
-
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    return _BOOL_TEXT.get(value) if isinstance(value, str) else None
-
-
-def _as_text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    return str(value) if _is_number(value) else None
-
-
 def equal(a: Any, b: Any) -> bool:
-    """Loose equality; see the module docstring."""
-    if a is None or b is None:
-        return a is b
-    if isinstance(a, bool) or isinstance(b, bool):
-        left = _as_bool(a)
-        return left is not None and left == _as_bool(b)
-    if _is_number(a) or _is_number(b):
-        x, y = _number(a), _number(b)
-        return x is not None and y is not None and x == y
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(map(equal, a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(equal(a[key], b[key]) for key in a)
-    return bool(a == b)
-
-
-def _ordered(a: Any, b: Any) -> tuple[Any, Any] | None:
-    """The operands as a comparable pair, or `None` when they do not compare."""
-    if isinstance(a, str) and isinstance(b, str):
-        return a, b
-    if _is_number(a) or _is_number(b):
-        x, y = _number(a), _number(b)
-        if x is not None and y is not None:
-            return x, y
-    return None
-
-
-def gt(a: Any, b: Any) -> bool:
-    pair = _ordered(a, b)
-    return pair is not None and bool(pair[0] > pair[1])
-
-
-def gte(a: Any, b: Any) -> bool:
-    pair = _ordered(a, b)
-    return pair is not None and bool(pair[0] >= pair[1])
-
-
-def lt(a: Any, b: Any) -> bool:
-    pair = _ordered(a, b)
-    return pair is not None and bool(pair[0] < pair[1])
-
-
-def lte(a: Any, b: Any) -> bool:
-    pair = _ordered(a, b)
-    return pair is not None and bool(pair[0] <= pair[1])
-
-
-def includes(a: Any, b: Any) -> bool:
-    if isinstance(a, list):
-        return any(equal(item, b) for item in a)
-    needle = _as_text(b)
-    if needle is None:
-        return False
-    if isinstance(a, str):
-        return needle in a
-    return isinstance(a, dict) and needle in a
-
-
-def starts_with(a: Any, b: Any) -> bool:
-    text, prefix = _as_text(a), _as_text(b)
-    return text is not None and prefix is not None and text.startswith(prefix)
-
-
-def ends_with(a: Any, b: Any) -> bool:
-    text, suffix = _as_text(a), _as_text(b)
-    return text is not None and suffix is not None and text.endswith(suffix)
+    return js.loose_equal(a, b)
 
 
 def not_equal(a: Any, b: Any) -> bool:
-    return not equal(a, b)
+    return not js.loose_equal(a, b)
 
 
-def _negation(positive: Calculator) -> Calculator:
-    def negative(a: Any, b: Any) -> bool:
-        # A missing field is not "not including": both are false.
-        return a is not None and not positive(a, b)
+def gt(a: Any, b: Any) -> bool:
+    return js.less_than(b, a) is True
 
-    return negative
+
+def gte(a: Any, b: Any) -> bool:
+    return js.less_than(a, b) is False
+
+
+def lt(a: Any, b: Any) -> bool:
+    return js.less_than(a, b) is True
+
+
+def lte(a: Any, b: Any) -> bool:
+    return js.less_than(b, a) is False
+
+
+def _type_error(message: str) -> NodeFailure:
+    return NodeFailure(f"TypeError: {message}")
+
+
+def includes(a: Any, b: Any) -> bool:
+    if js.is_nullish(a):
+        raise _type_error(f"Cannot read properties of {js.type_of(a)} (reading 'includes')")
+    if isinstance(a, str):
+        return js.to_string(b) in a
+    if isinstance(a, list):
+        return any(js.same_value_zero(item, b) for item in a)
+    raise _type_error("a.includes is not a function")
+
+
+def not_includes(a: Any, b: Any) -> bool:
+    return not includes(a, b)
+
+
+def _texts(a: Any, b: Any) -> tuple[str, str]:
+    for value in (a, b):
+        if js.is_nullish(value):
+            raise _type_error(f"Cannot read properties of {js.type_of(value)} (reading 'toString')")
+    return js.to_string(a), js.to_string(b)
+
+
+def starts_with(a: Any, b: Any) -> bool:
+    text, prefix = _texts(a, b)
+    return text.startswith(prefix)
+
+
+def not_starts_with(a: Any, b: Any) -> bool:
+    return not starts_with(a, b)
+
+
+def ends_with(a: Any, b: Any) -> bool:
+    text, suffix = _texts(a, b)
+    return text.endswith(suffix)
+
+
+def not_ends_with(a: Any, b: Any) -> bool:
+    return not ends_with(a, b)
 
 
 CALCULATORS: Mapping[str, Calculator] = MappingProxyType(
@@ -173,11 +120,11 @@ CALCULATORS: Mapping[str, Calculator] = MappingProxyType(
         "lt": lt,
         "lte": lte,
         "includes": includes,
-        "notIncludes": _negation(includes),
+        "notIncludes": not_includes,
         "startsWith": starts_with,
-        "notStartsWith": _negation(starts_with),
+        "notStartsWith": not_starts_with,
         "endsWith": ends_with,
-        "notEndsWith": _negation(ends_with),
+        "notEndsWith": not_ends_with,
         "==": equal,
         "!=": not_equal,
         ">": gt,
@@ -192,7 +139,7 @@ def evaluate(calculation: Any) -> bool:
     """The truth of a calculation whose operands are already rendered.
 
     The calculation must have passed `check_calculation`; a malformed one raises
-    `ValueError`.
+    `ValueError`. A calculator that JavaScript would throw on raises `NodeFailure`.
     """
     if not calculation:
         return True

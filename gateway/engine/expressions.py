@@ -32,7 +32,7 @@ from gateway.engine.templates import Template, compile_template
 
 MAX_LENGTH = 4096
 MAX_PLACEHOLDERS = 100
-_PLACEHOLDER = re.compile(r"\{\{\s*\$[^{}]*?\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{\{\s*(?:ctx\.)?\$[^{}]*?\s*\}\}")
 _STRING_PREFIX = re.compile(r"(?<![A-Za-z0-9_])([rRbB]{1,2})$")
 
 

@@ -71,34 +71,120 @@ def format_path(segments: Sequence[Segment]) -> str:
     return "".join(parts)
 
 
+class _Missing:
+    """What a path that leads nowhere gives (JavaScript's `undefined`), apart from a `null`
+    that is there: the JavaScript-like calculators tell them apart (`null >= 0` is true,
+    `undefined >= 0` false). Falsy; never stored: `resolve` turns it into `None`."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
 def resolve(value: Any, path: Sequence[Segment]) -> Any:
     """The value at `path` inside `value`, or `None` when anything along the way is missing.
 
-    Never raises. Each segment is applied to the current value:
+    Never raises. Resolution is NocoBase's (lodash `get`, after its `appendArrayColumn`),
+    segment by segment:
 
     - on a dict, a str segment is a key and an int segment is the key `str(i)`;
-    - on a list, an int segment is an index (negative or out of range → `None`), and so is a
-      str segment made only of ASCII digits (lodash-style `items.0`);
-    - on a list, any other str segment maps the rest of the path over the items (NocoBase):
-      `items.id` → `[item0.id, item1.id, ...]`, one entry per item, `None` where an item
-      lacks it. When an item's own result came from such a mapping (the item held a list
-      that the rest of the path mapped over again), its entries are spliced in instead of
-      nested, so `orders.lines.sku` is one flat list of skus. A list that is simply a
-      value (`orders.tags` with `tags` a list of strings) is kept as one entry per order;
-    - on anything else (a scalar, `None`) the result is `None`.
+    - on a list, an int segment is an index (out of range → `None`), and so is a str
+      segment written as one (`items.0`; not `items.01`); `length` is the list's length;
+    - on a list, any other str segment maps over the items — each item's value under that
+      key, or `None` — and lists among those values are spliced in, one level (JavaScript's
+      `flat()`): `orders.id` → `[order0.id, order1.id, …]`, `orders.tags` → every order's
+      tags in one list, `orders.lines.sku` → every line's sku. The next segment applies to
+      that whole list: `orders.lines.0.sku` is the first line of all, not each order's;
+    - on a string, `length` is its length in UTF-16 code units (as JavaScript counts) and
+      an index is one code unit;
+    - on anything else (a number, a boolean, `None`) the result is `None`.
 
-    Indices after a mapping apply per item: `orders.lines[0].sku` is each order's first sku.
+        resolve({"items": [{"id": 1}, {"id": 2}]}, ("items", "id"))      == [1, 2]
+        resolve({"items": [{"id": 1}, {"id": 2}]}, ("items", "length"))  == 2
     """
-    return _resolve(value, path, 0)[0]
+    found = lookup(value, path)
+    return None if found is MISSING else found
+
+
+def lookup(value: Any, path: Sequence[Segment], *, mapping: bool = True) -> Any:
+    """`resolve`, but `MISSING` where the path leads nowhere (`None` stays for a `null` that
+    is there). `mapping=False` is plain lodash `get`: a key on a list is missing."""
+    for segment in path:
+        if value is None or value is MISSING:
+            return MISSING
+        value = _step(value, segment, mapping)
+    return value
+
+
+def _canonical_index(segment: Segment) -> int | None:
+    """The index a segment names on a list or a string: an int, or digits as JavaScript
+    writes an index (`"0"`, `"12"`; `"01"` is a key no list has)."""
+    if isinstance(segment, int):
+        return segment if segment >= 0 else None
+    if segment.isascii() and segment.isdigit() and (segment == "0" or segment[0] != "0"):
+        return int(segment)
+    return None
+
+
+def _step(value: Any, segment: Segment, mapping: bool) -> Any:
+    if isinstance(value, dict):
+        return value.get(segment if isinstance(segment, str) else str(segment), MISSING)
+    if isinstance(value, list):
+        index = _canonical_index(segment)
+        if index is not None:
+            return value[index] if index < len(value) else MISSING
+        if isinstance(segment, int) or segment.isdigit():
+            return MISSING  # a negative index, or digits no list has (`01`): never mapped
+        if segment == "length":
+            return len(value)
+        return _column(value, segment) if mapping else MISSING
+    if isinstance(value, str):
+        return _text_step(value, segment)
+    return MISSING
+
+
+def _column(items: list[Any], segment: Segment) -> list[Any]:
+    """Each item's value under `segment` (one level, no mapping inside), lists spliced."""
+    out: list[Any] = []
+    for item in items:
+        found = MISSING if item is None else _step(item, segment, False)
+        if isinstance(found, list):
+            out.extend(found)
+        else:
+            out.append(None if found is MISSING else found)
+    return out
+
+
+def _text_step(text: str, segment: Segment) -> Any:
+    units = text.encode("utf-16-le")
+    if segment == "length":
+        return len(units) // 2
+    index = _canonical_index(segment)
+    if index is None or index * 2 >= len(units):
+        return MISSING
+    # Half of a surrogate pair cannot be stored as text: it reads as U+FFFD.
+    return units[index * 2 : index * 2 + 2].decode("utf-16-le", errors="replace")
 
 
 def assign(target: dict[str, Any], path: Sequence[Segment], value: Any) -> None:
     """Set `value` at `path` inside `target`, creating what is missing along the way.
 
     A missing or `None` container is created as a dict when the next segment is a str and
-    as a list when it is an int; lists are padded with `None` up to the index. As in
-    `resolve`, an int segment on a dict is the key `str(i)` and an all-digit str segment on
-    a list is an index. Raises `ValueError` for an empty path, a negative index, a key
+    as a list when it is an int; lists are padded with `None` up to the index. An int
+    segment on a dict is the key `str(i)` and an all-digit str segment on a list is an
+    index. Raises `ValueError` for an empty path, a negative index, a key
     applied to a list, or a path that runs through a scalar (never overwritten).
     """
     if not path:
@@ -178,37 +264,6 @@ def _error(text: str, pos: int, what: str) -> TemplateError:
     return TemplateError(f"invalid path {text!r} at position {pos}: {what}")
 
 
-def _is_index(segment: str) -> bool:
-    return segment.isascii() and segment.isdigit()
-
-
-def _resolve(value: Any, path: Sequence[Segment], start: int) -> tuple[Any, bool]:
-    """`resolve` from segment `start` on; the flag tells whether the result is a mapping."""
-    for pos in range(start, len(path)):
-        segment = path[pos]
-        if isinstance(value, dict):
-            value = value.get(segment if isinstance(segment, str) else str(segment))
-        elif isinstance(value, list):
-            if isinstance(segment, str) and not _is_index(segment):
-                return _map(value, path, pos), True
-            index = int(segment)
-            value = value[index] if 0 <= index < len(value) else None
-        else:
-            return None, False
-    return value, False
-
-
-def _map(items: list[Any], path: Sequence[Segment], start: int) -> list[Any]:
-    out: list[Any] = []
-    for item in items:
-        result, mapped = _resolve(item, path, start)
-        if mapped:
-            out.extend(result)
-        else:
-            out.append(result)
-    return out
-
-
 def _get_child(
     container: dict[str, Any] | list[Any], segment: Segment, path: Sequence[Segment]
 ) -> Any:
@@ -231,7 +286,7 @@ def _set_child(
 
 
 def _list_index(segment: Segment, path: Sequence[Segment]) -> int:
-    if isinstance(segment, str) and not _is_index(segment):
+    if isinstance(segment, str) and not (segment.isascii() and segment.isdigit()):
         raise ValueError(f"cannot assign {_describe(path)}: key {segment!r} on a list")
     index = int(segment)
     if index < 0:

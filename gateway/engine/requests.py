@@ -4,9 +4,9 @@ Parsing the call). Pure: the webhook adapter reads the bytes (`gateway/webhook/p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from qs_codec import Charset, DecodeOptions, decode
@@ -14,8 +14,50 @@ from qs_codec import Charset, DecodeOptions, decode
 from gateway.core.errors import Rejected
 
 HIDDEN_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
-_QS_OPTIONS = DecodeOptions()
-_QS_LATIN1 = DecodeOptions(charset=Charset.LATIN1)
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def decode_component(text: str) -> str:
+    """JavaScript's `decodeURIComponent`, or `text` unchanged where it would throw — a `%`
+    without two hex digits, escapes that are not UTF-8 — as Node's `qs` does:
+    `%E4%B8%AD` → `中`, `%FF` stays `%FF` (and so does the rest of that text)."""
+    if "%" not in text or _BAD_ESCAPE.search(text):
+        return text
+    try:
+        return _ESCAPE_RUN.sub(lambda m: bytes.fromhex(m.group(0).replace("%", "")).decode(), text)
+    except UnicodeDecodeError:
+        return text
+
+
+def _qs_scalar(text: str | None, charset: Charset | None = Charset.UTF8, **_: Any) -> str | None:
+    """One key or value as `qs` decodes it: `+` is a space, then `decode_component` (or, for
+    a Latin-1 form, each `%XX` is that byte's character)."""
+    if text is None:
+        return None
+    text = text.replace("+", " ")
+    if charset == Charset.LATIN1:
+        return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    return decode_component(text)
+
+
+_QS_OPTIONS = DecodeOptions(decoder=_qs_scalar)
+_QS_LATIN1 = DecodeOptions(charset=Charset.LATIN1, decoder=_qs_scalar)
+_ESCAPED_BRACKET = re.compile(r"%5[BbDd]")
+
+
+def _brackets(text: str) -> str:
+    """qs reads escaped brackets (`%5B`, `%5D`) as brackets before anything else."""
+    if "%5" not in text:
+        return text
+    return _ESCAPED_BRACKET.sub(lambda m: "[" if m.group(0)[2] in "Bb" else "]", text)
+
+
+def parse_qs_text(text: str, options: DecodeOptions = _QS_OPTIONS) -> dict[str, Any]:
+    return dict(decode(_brackets(text), options))
+
+
 _LATIN1_NAMES = frozenset({"iso-8859-1", "latin-1", "latin1", "l1", "iso8859-1"})
 _XML_TYPES = frozenset({"application/xml", "text/xml"})
 
@@ -42,15 +84,15 @@ def _flat_query(text: str) -> dict[str, Any] | None:
     """The common flat case (`a=1&b=2&a=3`) without qs's bracket machinery, with qs's
     results: empty keys dropped, repeats collected in a list. None when qs rules beyond
     that apply (brackets, more repeats than its array limit, over its parameter limit)."""
-    if "[" in text or "%5b" in text.lower():
+    if "[" in text or "]" in text or text.count("&") >= _QS_OPTIONS.parameter_limit:
         return None
     out: dict[str, Any] = {}
-    pairs = parse_qsl(text, keep_blank_values=True)
-    if len(pairs) > _QS_OPTIONS.parameter_limit:
-        return None
-    for key, value in pairs:
+    for part in text.split("&"):
+        raw_key, _, raw_value = part.partition("=")
+        key = decode_component(raw_key.replace("+", " "))
         if not key:
             continue
+        value = decode_component(raw_value.replace("+", " "))
         if key not in out:
             out[key] = value
         elif isinstance(out[key], list):
@@ -77,10 +119,10 @@ def parse_query(query_string: bytes) -> dict[str, Any]:
     if seen is not None:
         return _fresh(*seen)
     # Raw (unescaped) non-ASCII bytes are invalid in a URL; the likeliest intent is UTF-8.
-    text = query_string.decode("utf-8", errors="replace")
+    text = _brackets(query_string.decode("utf-8", errors="replace"))
     parsed = _flat_query(text)
     if parsed is None:
-        return dict(decode(text, _QS_OPTIONS))
+        return parse_qs_text(text)
     if len(_FLAT_SEEN) >= _FLAT_SEEN_MAX:
         _FLAT_SEEN.clear()
     repeats = any(isinstance(v, list) for v in parsed.values())
@@ -162,7 +204,7 @@ def parse_body(content_type: str | None, raw: bytes, depth_limit: int) -> Any:
         return parse_json(raw, depth_limit)
     if kind == "application/x-www-form-urlencoded":
         options = _QS_LATIN1 if charset in _LATIN1_NAMES else _QS_OPTIONS
-        return dict(decode(_decode_text(raw, charset), options))
+        return parse_qs_text(_decode_text(raw, charset), options)
     if kind.startswith("text/") or kind in _XML_TYPES or kind.endswith("+xml"):
         return _decode_text(raw, charset)
     raise Rejected(

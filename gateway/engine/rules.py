@@ -7,8 +7,11 @@ failing one is reported, so the caller gets one 400 listing them all.
 
 Coercion applies to strings in every source (query and header values are always strings,
 form bodies too): `"12"` → 12 for integer, `"1.5"` → 1.5 for number, `"true"`/`"1"`/`"yes"`
-→ True for boolean; numbers and booleans become text for string. A coerced value replaces
-the original in the parsed data, so `$context.query.page` and the rule's `var` agree.
+→ True for boolean; numbers and booleans become text for string; JSON text becomes its
+value for json (Slack's and GitHub's `payload=<JSON>` forms; with the empty key, a whole
+body sent as `text/plain`). A coerced value replaces the original in the parsed data, so
+`$context.query.page`, `{{$context.body.payload.type}}` and the rule's `var` agree. The
+`json` rules run first, so the other rules may read into what they parse.
 """
 
 from __future__ import annotations
@@ -18,10 +21,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.core.errors import Rejected
 from gateway.engine.paths import Segment, assign, parse_path, resolve
+from gateway.engine.requests import parse_json
 
 SOURCES = ("headers", "query", "body")
-TYPES = ("string", "number", "integer", "boolean", "object", "array")
+TYPES = ("string", "number", "integer", "boolean", "object", "array", "json")
+# How a failing rule names what it expected.
+EXPECTED = {"json": "JSON text"}
+DEFAULT_JSON_DEPTH = 64
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -29,6 +37,16 @@ _FALSE = frozenset({"false", "0", "no", "off"})
 
 class _Mismatch(Exception):
     pass
+
+
+def _to_json(value: Any, depth_limit: int = DEFAULT_JSON_DEPTH) -> Any:
+    """JSON text → its value; a value that is already structured (or a number) is kept."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_json(value.encode(), depth_limit)
+    except Rejected:
+        raise _Mismatch from None
 
 
 def _to_string(value: Any) -> Any:
@@ -93,6 +111,7 @@ COERCE: Mapping[str, Callable[[Any], Any]] = {
     "boolean": _to_boolean,
     "object": _expect(dict),
     "array": _expect(list),
+    "json": _to_json,
 }
 
 
@@ -107,7 +126,8 @@ class Rule:
 
 
 def compile_rules(request: Mapping[str, Any] | None) -> tuple[Rule, ...]:
-    """Rules from a trigger's `request` block: `{headers: [...], query: [...], body: [...]}`."""
+    """Rules from a trigger's `request` block: `{headers: [...], query: [...], body: [...]}`,
+    the `json` ones first (shallower paths first) so that others can read into them."""
     rules: list[Rule] = []
     for source in SOURCES:
         for item in (request or {}).get(source) or []:
@@ -122,7 +142,8 @@ def compile_rules(request: Mapping[str, Any] | None) -> tuple[Rule, ...]:
                     type=item.get("type") or None,
                 )
             )
-    return tuple(rules)
+    parsing = sorted((r for r in rules if r.type == "json"), key=lambda r: len(r.path))
+    return (*parsing, *(r for r in rules if r.type != "json"))
 
 
 def named_headers(rules: Iterable[Rule]) -> frozenset[str]:
@@ -145,7 +166,15 @@ def _write_back(
     assign(holder, ("", *path), value)
 
 
-def apply_rules(rules: Iterable[Rule], data: dict[str, Any]) -> list[dict[str, Any]]:
+def _coerce(rule: Rule, value: Any, json_depth: int) -> Any:
+    if rule.type == "json":
+        return _to_json(value, json_depth)
+    return COERCE[str(rule.type)](value)
+
+
+def apply_rules(
+    rules: Iterable[Rule], data: dict[str, Any], json_depth: int = DEFAULT_JSON_DEPTH
+) -> list[dict[str, Any]]:
     """Check, coerce and alias values in `data` (`{headers, query, body}`), in place.
 
     Returns one problem per failing rule (`source`, `key`, `message`); empty when all pass.
@@ -160,13 +189,17 @@ def apply_rules(rules: Iterable[Rule], data: dict[str, Any]) -> list[dict[str, A
             continue
         if rule.type is not None:
             try:
-                coerced = COERCE[rule.type](value)
+                coerced = _coerce(rule, value, json_depth)
             except _Mismatch:
-                message = f"expected {rule.type}, got {_describe(value)}"
+                expected = EXPECTED.get(rule.type, rule.type)
+                message = f"expected {expected}, got {_describe(value)}"
                 problems.append({"source": rule.source, "key": rule.key, "message": message})
                 continue
-            if coerced is not value and isinstance(container, dict | list):
-                _write_back(container, rule.path, coerced)
+            if coerced is not value:
+                if not rule.path:
+                    data[rule.source] = container = coerced
+                elif isinstance(container, dict | list):
+                    _write_back(container, rule.path, coerced)
             value = coerced
         if rule.var and isinstance(container, dict):
             container[rule.var] = value

@@ -16,10 +16,13 @@ Every string in the value is a template, object keys included. Rendering:
 
 - a string that is exactly one placeholder keeps the value's JSON type (dict, list, number,
   bool, `None`);
-- any other string with placeholders renders to text: `None` → `""`, bool → `true`/`false`,
-  numbers → JSON number text (non-finite floats as JS spells them), dicts and lists →
-  compact JSON, values orjson writes as a string (datetime, UUID) → that string unquoted,
-  and anything orjson cannot encode → `str()`;
+- any other string with placeholders renders to text as NocoBase's templates do
+  (JavaScript's `String(value)`): `None` → `""`, bool → `true`/`false`, numbers as
+  JavaScript writes them (`10.0` → `10`, `1e21` → `1e+21`), lists → their items' text
+  joined with `,` (`[1, null, "a"]` → `1,,a`); but a dict, or a list holding one, → its
+  compact JSON (JavaScript's `[object Object]` says nothing), values orjson writes as a
+  string (datetime, UUID) → that string unquoted, and anything orjson cannot encode →
+  `str()`;
 - an object key always renders to text, even when it is exactly one placeholder; when two
   keys render to the same text, the later entry wins;
 - a missing root or path renders as `None`, never raises.
@@ -32,7 +35,6 @@ with the source, so callers treat rendered values as read-only.
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,15 +43,16 @@ from typing import Any, TypeAlias
 import orjson
 
 from gateway.core.errors import Problem, TemplateError
-from gateway.engine.paths import Segment, format_path, parse_path, resolve
+from gateway.engine import js
+from gateway.engine.paths import MISSING, Segment, format_path, lookup, parse_path, resolve
 
 ROOTS = frozenset({"$context", "$jobsMapByNodeKey", "$scopes", "$system", "$env"})
 
 Renderer: TypeAlias = Callable[[Mapping[str, Any]], Any]
 
 # Non-greedy body and no braces inside: `{{$a}} and {{$b}}` is two placeholders, not one.
-_PLACEHOLDER = re.compile(r"\{\{\s*(\$[^{}]*?)\s*\}\}")
-_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+# `ctx.` before the root is NocoBase 2.0's alias of the roots: `{{ctx.$context.body}}`.
+_PLACEHOLDER = re.compile(r"\{\{\s*(?:ctx\.)?(\$[^{}]*?)\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +93,14 @@ class Template:
         return self.renderer(scope)
 
 
-def compile_template(value: Any) -> Template:
+def compile_template(value: Any, *, undefined: bool = False) -> Template:
     """Compile any JSON value; raises `TemplateError` for a placeholder that cannot be parsed
-    or names an unknown root, with the placeholder and the string it sits in."""
+    or names an unknown root, with the placeholder and the string it sits in.
+
+    With `undefined`, a whole-string placeholder whose path leads nowhere renders as
+    `paths.MISSING` instead of `None` (JavaScript's `undefined`, for the calculators)."""
     references: list[Reference] = []
-    renderer = _compile(value, references)
+    renderer = _compile(value, references, undefined)
     return Template(value, tuple(dict.fromkeys(references)), renderer)
 
 
@@ -103,22 +109,22 @@ def find_references(value: Any) -> list[Reference]:
     return list(compile_template(value).references)
 
 
-def _compile(value: Any, refs: list[Reference]) -> Renderer | None:
+def _compile(value: Any, refs: list[Reference], undefined: bool) -> Renderer | None:
     """A renderer for `value`, or `None` when `value` holds no placeholder."""
     if isinstance(value, str):
-        return _compile_string(value, refs, as_text=False)
+        return _compile_string(value, refs, as_text=False, undefined=undefined)
     if isinstance(value, dict):
-        return _compile_dict(value, refs)
+        return _compile_dict(value, refs, undefined)
     if isinstance(value, list):
-        return _compile_list(value, refs)
+        return _compile_list(value, refs, undefined)
     return None
 
 
-def _compile_dict(value: dict[Any, Any], refs: list[Reference]) -> Renderer | None:
+def _compile_dict(value: dict[Any, Any], refs: list[Reference], undefined: bool) -> Renderer | None:
     entries: list[tuple[Renderer | None, Renderer | None]] = []
     for key, item in value.items():
         key_renderer = _compile_string(key, refs, as_text=True) if isinstance(key, str) else None
-        entries.append((key_renderer, _compile(item, refs)))
+        entries.append((key_renderer, _compile(item, refs, undefined)))
     if all(k is None and v is None for k, v in entries):
         return None
     if all(k is None for k, _ in entries):  # constant keys: copy the dict, fill in the rest
@@ -141,8 +147,8 @@ def _compile_dict(value: dict[Any, Any], refs: list[Reference]) -> Renderer | No
     return render_dict
 
 
-def _compile_list(value: list[Any], refs: list[Reference]) -> Renderer | None:
-    compiled = [_compile(item, refs) for item in value]
+def _compile_list(value: list[Any], refs: list[Reference], undefined: bool) -> Renderer | None:
+    compiled = [_compile(item, refs, undefined) for item in value]
     if all(r is None for r in compiled):
         return None
     base = [item if r is None else None for item, r in zip(value, compiled, strict=True)]
@@ -163,15 +169,18 @@ def _filler(base: dict[Any, Any] | list[Any], filled: tuple[tuple[Any, Renderer]
     return fill
 
 
-def _compile_string(text: str, refs: list[Reference], *, as_text: bool) -> Renderer | None:
+def _compile_string(
+    text: str, refs: list[Reference], *, as_text: bool, undefined: bool = False
+) -> Renderer | None:
     if "{{" not in text:
         return None
     matches = list(_PLACEHOLDER.finditer(text))
     if not matches:
         return None
-    getters = [_getter(_reference(m, text, refs)) for m in matches]
+    references = [_reference(m, text, refs) for m in matches]
+    getters = [_getter(reference) for reference in references]
     if not as_text and len(matches) == 1 and matches[0].span() == (0, len(text)):
-        return getters[0]
+        return _undefined_getter(references[0]) if undefined else getters[0]
     bounds = [0, *(pos for m in matches for pos in m.span()), len(text)]
     literals = [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
     return _joiner(literals[0], tuple(zip(getters, literals[1:], strict=True)))
@@ -226,6 +235,12 @@ def _getter(reference: Reference) -> Renderer:
     return get
 
 
+@functools.lru_cache(maxsize=4096)
+def _undefined_getter(reference: Reference) -> Renderer:
+    root, path = reference.root, reference.path
+    return lambda scope: lookup(scope.get(root, MISSING), path)
+
+
 def _constant(value: Any) -> Renderer:
     if value is None or isinstance(value, str | int | float | bool):
         return _scalar(value)
@@ -238,17 +253,17 @@ def _scalar(value: Any) -> Renderer:
 
 
 def to_text(value: Any) -> str:
-    """How a value reads inside a mixed string (see the module docstring)."""
-    if value is None:
+    """How a value reads inside a mixed string (see the module docstring): as NocoBase
+    writes it (`String(value)`), except that an object (or a list holding one) is its
+    JSON, not `[object Object]`."""
+    if value is None or value is MISSING:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return _NON_FINITE.get(value, "NaN")
+    if isinstance(value, bool | int | float):
+        return js.to_string(value)
+    if isinstance(value, list) and not _holds_object(value):
+        return ",".join(to_text(item) for item in value)
     try:
         encoded = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:
@@ -256,6 +271,10 @@ def to_text(value: Any) -> str:
     if encoded.startswith(b'"'):
         return str(orjson.loads(encoded))
     return encoded.decode()
+
+
+def _holds_object(items: list[Any]) -> bool:
+    return any(isinstance(i, dict) or (isinstance(i, list) and _holds_object(i)) for i in items)
 
 
 def template_problems(value: Any, field: str) -> list[Problem]:

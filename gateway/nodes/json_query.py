@@ -11,7 +11,7 @@ from jmespath.parser import ParsedResult
 from gateway.core.errors import NodeFailure, Problem, TemplateError
 from gateway.core.types import JSONObject, Scope
 from gateway.engine.node import Done, NodeType, Outcome
-from gateway.engine.paths import parse_path, resolve
+from gateway.engine.paths import MISSING, lookup, parse_path
 from gateway.engine.templates import compile_template, template_problems
 from gateway.nodes.registry import register
 
@@ -70,20 +70,27 @@ def count_items(value: Any, limit: int) -> int:
 
 
 class Model:
-    """`model: [{path, alias}]`: each result object becomes `{alias: value at path}`."""
+    """`model: [{path, alias}]`: each result object becomes `{alias: value at path}`, as
+    NocoBase maps it: `alias` defaults to the path with `.` as `_` (`a.b` → `a_b`), a path
+    is read as lodash `get` reads it (no mapping over lists), a path that leads nowhere
+    leaves its alias out, and a list item that is not an object or a list becomes `{}`."""
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
-        self.fields = [(str(i.get("alias") or i["path"]), parse_path(i["path"])) for i in items]
+        self.fields = [
+            (str(i.get("alias") or i["path"].replace(".", "_")), parse_path(i["path"]))
+            for i in items
+        ]
 
     def apply(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self._shape(item) for item in value]
-        return self._shape(value)
+        return self._shape(value) if isinstance(value, dict) else value
 
-    def _shape(self, item: Any) -> Any:
-        if not isinstance(item, dict):
-            return item
-        return {alias: resolve(item, path) for alias, path in self.fields}
+    def _shape(self, item: Any) -> dict[str, Any]:
+        if not isinstance(item, dict | list):
+            return {}
+        found = ((alias, lookup(item, path, mapping=False)) for alias, path in self.fields)
+        return {alias: value for alias, value in found if value is not MISSING}
 
 
 @register

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.core.errors import Problem
+from gateway.core.errors import NodeFailure, Problem
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.core.types import JSONObject, Scope
 from gateway.engine.node import Branch, NodeType, Outcome
@@ -52,7 +52,12 @@ class MultiConditions(NodeType):
 
     async def run(self, scope: Scope) -> Outcome:
         for index, test in enumerate(self.tests, start=1):
-            if await test.holds(scope):
+            result = await test.value(scope)
+            if isinstance(result, str):
+                # NocoBase records a failed condition as its error text, so any text ends
+                # the node ERROR there; the gateway says which condition gave it.
+                raise NodeFailure(f"condition {index} gave text {result[:60]!r}, not true")
+            if result is True:
                 return Branch(index, index)
         if self.continue_on_no_match:
             return Branch(OTHERWISE, OTHERWISE)

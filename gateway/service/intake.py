@@ -23,6 +23,7 @@ from gateway.core.errors import Rejected
 from gateway.engine.requests import parse_body, parse_headers, parse_query
 from gateway.engine.rules import apply_rules
 from gateway.security.basic_auth import check_basic
+from gateway.security.signed import SignedRequest
 from gateway.service.calls import Call
 from gateway.service.limits import Limits
 from gateway.workflows.compiled import CompiledWorkflow
@@ -72,11 +73,14 @@ class Intake:
         raw: bytes,
         received_at: datetime,
         client: str | None,
+        url: str,
     ) -> None:
+        """`url` is the URL the sender called (schemes such as Twilio's sign it)."""
         if workflow.signature is None:
             return
+        request = SignedRequest(headers.visible, raw, url)
         try:
-            workflow.signature.verify(headers.visible, raw, received_at.timestamp())
+            workflow.signature.verify(request, received_at.timestamp())
         except Rejected as rejected:
             await self._count_failure(workflow, client, rejected)
             raise
@@ -95,7 +99,7 @@ class Intake:
         query = parse_query(query_string)
         body = parse_body(visible.get("content-type"), raw, self.json_depth)
         data: dict[str, Any] = {"headers": visible, "query": query, "body": body}
-        problems = apply_rules(workflow.rules, data)
+        problems = apply_rules(workflow.rules, data, self.json_depth)
         if problems:
             raise Rejected(
                 400, "invalid_request", f"{len(problems)} parse rule(s) failed", details=problems

@@ -1,6 +1,7 @@
 """`POST /api/webhook:trigger/{key}`: the answers of docs/webhooks.md, in this order of
-checks — 405, 404, 429 (failed-auth block, rate limit), 401 (basic auth), 413,
-401 (signature), 400/415 (body), 400 (parse rules) — then run (sync) or accept (async).
+checks — 405, 404, 429 (failed-auth block, rate limit), 401 (basic auth), 415 (a
+content coding it cannot decode), 413 (body size, then decoded size), 401 (signature),
+400/415 (body), 400 (parse rules) — then run (sync) or accept (async).
 The checks and the run are the service's (`service/intake.py`, `service/calls.py`); this
 adapter reads the request, sends the answer and counts it.
 
@@ -31,7 +32,13 @@ from gateway.webhook.answers import (
     unavailable,
 )
 from gateway.webhook.clients import client_address
-from gateway.webhook.parsing import ClientGone, Receive, read_body
+from gateway.webhook.parsing import (
+    ClientGone,
+    Receive,
+    content_codings,
+    decode_body,
+    read_body,
+)
 from gateway.workflows.compiled import CompiledWorkflow
 
 log = logging.getLogger("gateway.webhook")
@@ -64,12 +71,22 @@ class WebhookEndpoint:
         client = client_address(scope) if self.intake.guarded(workflow) else None
         headers = await self.intake.admit(workflow, scope["headers"], client)
         limit = self.runtime.settings.body_limit
-        raw = await read_body(receive, limit, _content_length(headers.visible))
-        await self.intake.verify(workflow, headers, raw, received_at, client)
+        declared = _content_length(headers.visible)
+        codings = content_codings(headers.visible.get("content-encoding"))
+        raw = await read_body(receive, limit, declared)
+        if codings:
+            raw = decode_body(raw, codings, limit)
         query_string = scope.get("query_string", b"")
+        url = self._public_url(scope["path"], query_string)
+        await self.intake.verify(workflow, headers, raw, received_at, client, url)
         return self.intake.call(
             workflow, scope["method"], scope["path"], headers, query_string, raw, received_at
         )
+
+    def _public_url(self, path: str, query_string: bytes) -> str:
+        """The URL the sender called, as it was given it: `GATEWAY_PUBLIC_URL` + path."""
+        base = self.runtime.settings.public_url.rstrip("/") + path
+        return f"{base}?{query_string.decode('latin-1')}" if query_string else base
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = perf_counter()
@@ -83,6 +100,8 @@ class WebhookEndpoint:
             return rejected_answer(METHOD_NOT_ALLOWED)
         key = scope["path_params"]["key"]
         try:
+            if not key or "/" in key:
+                raise NOT_FOUND
             route = await self.runtime.registry.route(key)
             if route is None or not route.enabled:
                 raise NOT_FOUND

@@ -13,7 +13,8 @@ from gateway.engine.templates import Template, compile_template
 from gateway.nodes import compile_plan
 from gateway.security.rates import Rate
 from gateway.security.secrets import SecretBox
-from gateway.security.signatures import Verifier, signature_verifier
+from gateway.security.signatures import signature_verifier
+from gateway.security.signed import Verifier
 from gateway.workflows.dedup import Dedup, compile_dedup
 
 
@@ -92,6 +93,6 @@ def compile_workflow(
         plan=plan,
         signature=signature_verifier(trigger.get("signature"), secret_box, workflow_key),
         rate_limit=Rate.from_option(trigger.get("rateLimit")),
-        dedup=compile_dedup(trigger.get("deduplicate")),
+        dedup=compile_dedup(trigger.get("deduplicate"), trigger.get("signature")),
         untimed=plan.instant or not timeout_ms,
     )

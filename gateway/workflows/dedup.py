@@ -3,6 +3,11 @@
 
 The key is rendered from the call (`$context`); a call whose key is empty or missing is
 never treated as a duplicate. Keys longer than the column are stored as their SHA-256.
+
+A trigger with a signing preset and no `deduplicate` de-duplicates on that sender's
+delivery id (`PRESET_KEYS`): what stays the same when the sender retries, so a retry of a
+call whose answer was lost never runs the workflow twice. `deduplicate: false` turns that
+off.
 """
 
 from __future__ import annotations
@@ -22,6 +27,23 @@ FIELD = "trigger.deduplicate"
 DEFAULT_WINDOW = 24 * 3600
 MAX_WINDOW = 30 * 24 * 3600
 MAX_KEY = 300
+DAY = 24 * 3600
+
+# Each signing preset's delivery id, and a window that covers the sender's retries.
+PRESET_KEYS: dict[str, tuple[str, int]] = {
+    # GitHub does not retry on its own; a redelivery (UI or API, within 3 days) keeps the id.
+    "github": ("{{$context.headers.x-github-delivery}}", 3 * DAY),
+    # Stripe retries an event for up to 3 days; its id is the event's.
+    "stripe": ("{{$context.body.id}}", 3 * DAY),
+    # Events API only (interactivity and commands have no id); Slack retries within an hour.
+    "slack": ("{{$context.body.event_id}}", DAY),
+    # Shopify retries 8 times over 4 hours.
+    "shopify": ("{{$context.headers.x-shopify-webhook-id}}", 2 * DAY),
+    # The spec's example schedule spans 3 days; Svix-branded senders send svix-id instead.
+    "standard-webhooks": ("{{$context.headers.webhook-id}}{{$context.headers.svix-id}}", 4 * DAY),
+    # Twilio's retries (connection overrides) come within minutes.
+    "twilio": ("{{$context.headers.i-twilio-idempotency-token}}", DAY),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +71,32 @@ class Dedup:
         return DedupClaim(workflow_id, key, execution_id, expires, response)
 
 
-def compile_dedup(option: Any) -> Dedup | None:
-    if not option:
+def effective_dedup(option: Any, signature: Any) -> dict[str, Any] | None:
+    """The `deduplicate` a trigger runs with: its own, none for `false`, else its signing
+    preset's delivery id."""
+    if option is False:
         return None
-    return Dedup(compile_template(option["key"]), int(option.get("window", DEFAULT_WINDOW)))
+    if isinstance(option, dict):
+        return option
+    preset = signature.get("preset", "hmac") if isinstance(signature, dict) else None
+    if preset not in PRESET_KEYS:
+        return None
+    key, window = PRESET_KEYS[preset]
+    return {"key": key, "window": window}
+
+
+def compile_dedup(option: Any, signature: Any = None) -> Dedup | None:
+    chosen = effective_dedup(option, signature)
+    if chosen is None:
+        return None
+    return Dedup(compile_template(chosen["key"]), int(chosen.get("window", DEFAULT_WINDOW)))
 
 
 def dedup_problems(option: Any) -> list[Problem]:
-    if option is None:
+    if option is None or option is False:
         return []
     if not isinstance(option, dict):
-        return [Problem(FIELD, "must be {key, window}")]
+        return [Problem(FIELD, "must be {key, window}, or false")]
     problems = [
         Problem(f"{FIELD}.{name}", "unknown field", hint="key, window")
         for name in option

@@ -29,7 +29,7 @@ WORKFLOW_FIELDS = frozenset(
 TRIGGER_FIELDS = frozenset(
     {"key", "basicAuthentication", "request", "response", "signature", "deduplicate", "rateLimit"}
 )
-RULE_FIELDS = frozenset({"key", "alias", "var", "required", "type"})
+RULE_FIELDS = frozenset({"key", "alias", "var", "_var", "required", "type"})
 NODE_FIELDS = frozenset({"key", "type", "title", "config", "upstream", "branchIndex", "branches"})
 SOURCES = ("headers", "query", "body")
 
@@ -180,9 +180,11 @@ def _normalise_trigger(data: Any) -> tuple[dict[str, Any], list[Problem]]:
     problems = _unknown(data, TRIGGER_FIELDS, "trigger")
     request, rule_problems = _normalise_request(data.get("request"))
     response = data.get("response")
+    auth = data.get("basicAuthentication")
     trigger = {
         "key": data.get("key"),
-        "basicAuthentication": data.get("basicAuthentication"),
+        # NocoBase writes `false` for "no authentication".
+        "basicAuthentication": None if auth is False else auth,
         "request": request,
         "response": _normalise_response(response),
     }
@@ -243,11 +245,14 @@ def _normalise_rule(item: Any, field: str) -> tuple[dict[str, Any] | None, list[
     rule = {
         "key": item.get("key"),
         "alias": item.get("alias"),
-        "var": item.get("var"),
+        "var": item.get("var", item.get("_var")),  # `_var`: NocoBase's name for it
         "required": item.get("required", False),
         "type": item.get("type"),
     }
-    return rule, _unknown(item, RULE_FIELDS, field)
+    problems = _unknown(item, RULE_FIELDS, field)
+    if "var" in item and "_var" in item and item["var"] != item["_var"]:
+        problems.append(Problem(f"{field}._var", "differs from var", hint="keep one of them"))
+    return rule, problems
 
 
 def flatten_nodes(data: Any) -> tuple[list[dict[str, Any]], list[Problem]]:

@@ -36,9 +36,10 @@ def _object(properties: Schema, required: tuple[str, ...] = (), **extra: Any) ->
 
 def _rule() -> Schema:
     fields: Schema = {
-        "key": {**STRING, "description": 'A path: b.c, items[0].id, ["a.b"]'},
+        "key": {**STRING, "description": 'A path: b.c, items[0].id, ["a.b"]; "" the whole body'},
         "alias": NULLABLE_STRING,
         "var": {"type": ["string", "null"], "pattern": validation.VAR_NAME.pattern},
+        "_var": {"type": ["string", "null"], "description": "NocoBase's name for var"},
         "required": {"type": "boolean"},
         "type": {"enum": [*TYPES, None]},
     }
@@ -62,13 +63,17 @@ def _trigger() -> Schema:
     auth = _object({"username": STRING, "password": STRING}, ("username",))
     known: Schema = {
         "key": {"type": "string", "pattern": validation.TRIGGER_KEY.pattern},
-        "basicAuthentication": {"oneOf": [{"type": "null"}, auth]},
+        "basicAuthentication": {"oneOf": [{"type": "null"}, {"const": False}, auth]},
         "request": _object(
             {s: {"type": "array", "items": {"$ref": "#/$defs/rule"}} for s in SOURCES}
         ),
         "response": {"$ref": "#/$defs/response"},
     }
-    options = {name: {"type": "object"} for name in sorted(TRIGGER_FIELDS - set(known))}
+    options: Schema = {name: {"type": "object"} for name in sorted(TRIGGER_FIELDS - set(known))}
+    options["deduplicate"] = {
+        "oneOf": [{"type": "object"}, {"const": False}],
+        "description": "{key, window}; false turns off the signing preset's own",
+    }
     return _object({**known, **options})
 
 

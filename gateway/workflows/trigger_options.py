@@ -21,14 +21,18 @@ from gateway.security.signatures import (
     ALGORITHMS,
     ENCODINGS,
     HMAC_FIELDS,
-    MAX_TOLERANCE,
     PRESET_FIELDS,
+    default_content,
+    parse_content,
+    secret_problem,
 )
+from gateway.security.signed import MAX_TOLERANCE
 
 SIGNATURE = "trigger.signature"
 RATE_LIMIT = "trigger.rateLimit"
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 MAX_PREFIX = 100
+MAX_CONTENT = 1000
 
 
 def option_problems(trigger: Mapping[str, Any]) -> list[Problem]:
@@ -57,6 +61,8 @@ def _signature_problems(option: Any) -> list[Problem]:
     secret = option.get("secret")
     if secret is not None and (not isinstance(secret, str) or not secret):
         problems.append(Problem(f"{SIGNATURE}.secret", "must be non-empty text"))
+    elif isinstance(secret, str) and (wrong := secret_problem(preset, secret)) is not None:
+        problems.append(Problem(f"{SIGNATURE}.secret", wrong))
     if "tolerance" in option and not _is_int(option["tolerance"], 1, MAX_TOLERANCE):
         problems.append(
             Problem(f"{SIGNATURE}.tolerance", f"must be whole seconds, 1 to {MAX_TOLERANCE}")
@@ -107,7 +113,27 @@ def _hmac_problems(option: Mapping[str, Any]) -> list[Problem]:
         problems.append(Problem(f"{SIGNATURE}.prefix", f"must be text, at most {MAX_PREFIX}"))
     if "tolerance" in option and option.get("timestampHeader") is None:
         problems.append(Problem(f"{SIGNATURE}.tolerance", "only applies with a timestampHeader"))
-    return problems
+    delimiter = option.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or not 0 < len(delimiter) <= 10):
+        problems.append(Problem(f"{SIGNATURE}.delimiter", "must be text, 1 to 10 characters"))
+    return problems + _content_problems(option)
+
+
+def _content_problems(option: Mapping[str, Any]) -> list[Problem]:
+    field = f"{SIGNATURE}.content"
+    content = option.get("content", default_content(option.get("timestampHeader")))
+    if not isinstance(content, str) or len(content) > MAX_CONTENT:
+        return [Problem(field, f"must be text, at most {MAX_CONTENT} characters")]
+    try:
+        parts = parse_content(content)
+    except ValueError as exc:
+        return [Problem(field, str(exc), hint="e.g. {timestamp}.{body} or {url}{body}")]
+    signed = ("timestamp", "") in parts
+    if signed != (option.get("timestampHeader") is not None):
+        if signed:
+            return [Problem(field, "{timestamp} needs a timestampHeader")]
+        return [Problem(field, "must sign {timestamp}: an unsigned timestamp stops no replay")]
+    return []
 
 
 def _rate_limit_problems(option: Any) -> list[Problem]:

@@ -107,7 +107,7 @@ def _check_trigger(trigger: dict[str, Any]) -> list[Problem]:
     problems += dedup_problems(trigger.get("deduplicate"))
     for source, rules in trigger["request"].items():
         for index, rule in enumerate(rules):
-            problems += _check_rule(rule, f"trigger.request.{source}[{index}]")
+            problems += _check_rule(rule, f"trigger.request.{source}[{index}]", source)
         problems += _check_var_shadowing(source, rules)
     problems += _check_trigger_response(trigger["response"])
     problems += option_problems(trigger)
@@ -134,16 +134,27 @@ def _check_auth(auth: Any) -> list[Problem]:
     return problems
 
 
-def _check_rule(rule: dict[str, Any], field: str) -> list[Problem]:
-    problems: list[Problem] = []
+def _whole_body(rule: dict[str, Any], source: str) -> bool:
+    """`{key: "", type: json}` on the body: the body itself is JSON text (text/plain)."""
+    return rule.get("key") == "" and source == "body" and rule.get("type") == "json"
+
+
+def _key_problems(rule: dict[str, Any], field: str, source: str) -> list[Problem]:
     key = rule.get("key")
+    if _whole_body(rule, source):
+        return []
     if not isinstance(key, str) or not key:
-        problems.append(Problem(f"{field}.key", "required: a path such as data.object.id"))
-    else:
-        try:
-            parse_path(key)
-        except TemplateError as exc:
-            problems.append(Problem(f"{field}.key", str(exc)))
+        hint = 'the whole body is {key: "", type: json}, for a body rule' if key == "" else None
+        return [Problem(f"{field}.key", "required: a path such as data.object.id", hint=hint)]
+    try:
+        parse_path(key)
+    except TemplateError as exc:
+        return [Problem(f"{field}.key", str(exc))]
+    return []
+
+
+def _check_rule(rule: dict[str, Any], field: str, source: str) -> list[Problem]:
+    problems = _key_problems(rule, field, source)
     if rule.get("alias") is not None and not isinstance(rule["alias"], str):
         problems.append(Problem(f"{field}.alias", "must be text"))
     var = rule.get("var")

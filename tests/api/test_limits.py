@@ -66,13 +66,14 @@ async def test_limits_and_caches(gateway: Gateway) -> None:
 
 async def test_request_size_is_limited(gateway: Gateway) -> None:
     big = b'{"query": "' + b" " * MAX_BODY + b'{ nodeTypes { name } }"}'
-    declared = await gateway.client.post("/graphql", content=big, headers=AUTH)
+    headers = {**AUTH, "content-type": "application/json"}
+    declared = await gateway.client.post("/graphql", content=big, headers=headers)
 
     async def stream() -> Any:  # no Content-Length: counted while read
         for start in range(0, len(big), 65536):
             yield big[start : start + 65536]
 
-    streamed = await gateway.client.post("/graphql", content=stream(), headers=AUTH)
+    streamed = await gateway.client.post("/graphql", content=stream(), headers=headers)
     for response in (declared, streamed):
         assert response.status_code == 413
         assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.core.errors import TemplateError
-from gateway.engine.paths import Segment, assign, format_path, parse_path, resolve
+from gateway.engine.paths import MISSING, Segment, assign, format_path, lookup, parse_path, resolve
+from tests import reference
 
 
 @pytest.mark.parametrize(
@@ -109,34 +110,43 @@ ORDERS: dict[str, Any] = {
         {"lines": []},
     ],
     "matrix": [[{"v": 1}, {"v": 2}], [{"v": 3}]],
-    "meta": {"0": "zero", "a.b": "dotted"},
+    "meta": {"0": "zero", "a.b": "dotted", "length": 7},
     "name": "shop",
+    "emoji": "a😀",
+    "withnull": [None, {"id": 1}],
 }
 
+# Each case is also rendered by NocoBase itself in tests/engine/test_nocobase.py.
+RESOLVED: list[tuple[tuple[Segment, ...], Any]] = [
+    ((), ORDERS),  # empty path is the value itself
+    (("name",), "shop"),  # plain key
+    (("orders", 0, "id"), 1),  # int index
+    (("orders", "1", "id"), 2),  # all-digit str indexes a list (lodash `items.1`)
+    (("orders", "01"), None),  # but not digits JavaScript would not write as an index
+    (("orders", -1, "id"), None),  # negative index is missing
+    (("orders", 3), None),  # out of range is missing
+    (("meta", 0), "zero"),  # int on a dict is the key str(i)
+    (("meta", "a.b"), "dotted"),  # quoted key
+    (("orders", "id"), [1, 2, None]),  # map over items, None where missing
+    (("orders", "lines", "sku"), ["a", "b", "c"]),  # mapping again over the spliced lines
+    (("orders", "tags"), ["x", "y", "z", None]),  # list values are spliced in (flat())
+    (("orders", "lines", 0, "sku"), "a"),  # an index after a mapping: of the whole list
+    (("orders", "lines"), [{"sku": "a"}, {"sku": "b"}, {"sku": "c"}]),  # spliced
+    (("matrix", "v"), [None, None]),  # one level only: the items are lists, without `v`
+    (("orders", "length"), 3),  # a list's length
+    (("orders", "lines", "length"), 3),  # of the mapped list
+    (("meta", "length"), 7),  # on a dict, `length` is a key like any other
+    (("name", "length"), 4),  # a string's length
+    (("emoji", "length"), 3),  # in UTF-16 code units, as JavaScript counts
+    (("name", 0), "s"),  # an index on a string is one code unit
+    (("name", "x"), None),  # key on a string
+    (("withnull", "id"), [None, 1]),  # a null item has nothing (NocoBase's node errors)
+    (("missing", "deeper", 0), None),  # missing early
+    (("orders", 0, "id", "x"), None),  # key on a number
+]
 
-@pytest.mark.parametrize(
-    ("path", "expected"),
-    [
-        ((), ORDERS),  # empty path is the value itself
-        (("name",), "shop"),  # plain key
-        (("orders", 0, "id"), 1),  # int index
-        (("orders", "1", "id"), 2),  # all-digit str indexes a list (lodash `items.1`)
-        (("orders", -1, "id"), None),  # negative index is missing
-        (("orders", 3), None),  # out of range is missing
-        (("meta", 0), "zero"),  # int on a dict is the key str(i)
-        (("meta", "a.b"), "dotted"),  # quoted key
-        (("orders", "id"), [1, 2, None]),  # map over items, None where missing
-        (("orders", "lines", "sku"), ["a", "b", "c"]),  # nested mapping flattens
-        (("orders", "tags"), [["x"], ["y", "z"], None]),  # list values are not flattened
-        (("orders", "lines", 0, "sku"), ["a", "c", None]),  # index applies per item
-        (("orders", "lines"), [[{"sku": "a"}, {"sku": "b"}], [{"sku": "c"}], []]),  # lists kept
-        (("matrix", "v"), [1, 2, 3]),  # list of lists maps through both levels
-        (("name", "x"), None),  # key on a string
-        (("name", 0), None),  # index on a string
-        (("missing", "deeper", 0), None),  # missing early
-        (("orders", 0, "id", "x"), None),  # key on a number
-    ],
-)
+
+@pytest.mark.parametrize(("path", "expected"), RESOLVED)
 def test_resolve(path: tuple[Segment, ...], expected: Any) -> None:
     assert resolve(ORDERS, path) == expected
 
@@ -147,12 +157,23 @@ def test_resolve(path: tuple[Segment, ...], expected: Any) -> None:
         (None, None),  # nothing at all
         (42, None),  # a scalar
         ("text", None),  # a string
-        ([], []),  # a key on an empty list maps over no items
-        ([{"a": "not a list"}], [None]),  # index on a string inside a mapping
+        ([], None),  # a key on an empty list maps over no items: index 0 of nothing
+        ([{"a": "not a list"}], None),  # index 0 of the mapped ["not a list"], then a key
     ],
 )
 def test_resolve_never_raises(value: Any, expected: Any) -> None:
     assert resolve(value, ("a", 0, "b")) == expected
+
+
+def test_lookup_tells_missing_from_null() -> None:
+    assert lookup({"a": None}, ("a",)) is None
+    assert lookup({"a": None}, ("b",)) is MISSING
+    assert lookup({"a": None}, ("a", "b")) is MISSING
+
+
+def test_lookup_without_mapping_is_plain_lodash_get() -> None:
+    assert lookup(ORDERS, ("orders", "id"), mapping=False) is MISSING
+    assert lookup(ORDERS, ("orders", "length"), mapping=False) == 3
 
 
 @pytest.mark.parametrize(
@@ -206,3 +227,52 @@ def test_assign_then_resolve(text: str) -> None:
     path = parse_path(text)
     assign(data, path, "v")
     assert resolve(data, path) == "v"
+
+
+def dotted(path: tuple[Segment, ...]) -> str | None:
+    """A path as NocoBase writes it (`a.0.b`), or None when it cannot be (a dotted key, a
+    negative index)."""
+    parts = [str(s) for s in path]
+    if any("." in p or p.startswith("-") for p in parts):
+        return None
+    return ".".join(["$context", "body", *parts])
+
+
+# Where NocoBase differs on purpose (docs/nocobase.md, Paths): it throws reading a key of a
+# null item; the gateway gives null for that item.
+NOCOBASE_THROWS = {("withnull", "id")}
+COMPARED = [(p, e) for p, e in RESOLVED if dotted(p) and p not in NOCOBASE_THROWS]
+
+
+@pytest.fixture(scope="module")
+def nocobase_paths() -> list[dict[str, Any]]:
+    """Each path rendered by NocoBase's own templates, as a whole placeholder."""
+    scope = {"$context": {"body": ORDERS}}
+    tasks = [
+        {"kind": "template", "template": {"v": f"{{{{{dotted(p)}}}}}"}, "scope": scope}
+        for p, _ in COMPARED
+    ]
+    return reference.run(tasks)
+
+
+@pytest.mark.parametrize(("index", "case"), list(enumerate(COMPARED)))
+def test_paths_resolve_as_nocobase_resolves_them(
+    nocobase_paths: list[dict[str, Any]], index: int, case: tuple[tuple[Segment, ...], Any]
+) -> None:
+    path, expected = case
+    theirs = nocobase_paths[index]["value"].get("v")  # undefined: the key is left out
+
+    assert theirs == expected == resolve(ORDERS, path)
+
+
+def test_nocobase_throws_where_the_gateway_gives_null() -> None:
+    [result] = reference.run(
+        [
+            {
+                "kind": "template",
+                "template": "{{$context.body.withnull.id}}",
+                "scope": {"$context": {"body": ORDERS}},
+            }
+        ]
+    )
+    assert "Cannot read properties of null" in result["error"]

@@ -380,3 +380,55 @@ def test_missing_source_is_empty() -> None:
     assert apply("query", {"key": "page", "required": True}, data) == [
         {"source": "query", "key": "page", "message": "required"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('{"type": "block_actions"}', {"type": "block_actions"}),  # an object in a string
+        ("[1, 2]", [1, 2]),  # a list
+        ("42", 42),  # any JSON value
+        ('"text"', "text"),  # a JSON string is its text
+        ({"type": "x"}, {"type": "x"}),  # already structured: kept
+        (7, 7),  # a number is kept too
+    ],
+)
+def test_json_rules_parse_a_field_holding_json(value: Any, expected: Any) -> None:
+    data: dict[str, Any] = {"body": {"payload": value}}
+
+    assert apply("body", {"key": "payload", "type": "json"}, data) == []
+    assert data["body"]["payload"] == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{not json",  # broken
+        "",  # empty text is no JSON value
+        "[" * 100 + "]" * 100,  # nested deeper than the JSON depth limit
+    ],
+)
+def test_json_rules_refuse_text_that_is_not_json(value: str) -> None:
+    data: dict[str, Any] = {"body": {"payload": value}}
+
+    [problem] = apply("body", {"key": "payload", "type": "json"}, data)
+
+    assert problem["message"].startswith("expected JSON text, got ")
+
+
+def test_json_rules_run_first_so_others_read_into_them() -> None:
+    # Listed after the rule that reads into it, as a parseExample of the parsed value gives.
+    rules = {"body": [{"key": "payload.type", "var": "kind"}, {"key": "payload", "type": "json"}]}
+    data: dict[str, Any] = {"body": {"payload": '{"type": "view_submission"}'}}
+
+    assert apply_rules(compile_rules(rules), data) == []
+    assert data["body"]["kind"] == "view_submission"
+
+
+def test_a_json_rule_with_the_empty_key_parses_the_whole_body() -> None:
+    # AWS SNS sends its JSON as text/plain: the body arrives as a string.
+    data: dict[str, Any] = {"body": '{"Type": "Notification", "Message": "{\\"a\\": 1}"}'}
+    rules = {"body": [{"key": "", "type": "json"}, {"key": "Message", "type": "json"}]}
+
+    assert apply_rules(compile_rules(rules), data) == []
+    assert data["body"] == {"Type": "Notification", "Message": {"a": 1}}

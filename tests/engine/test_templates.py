@@ -9,6 +9,7 @@ import pytest
 
 from gateway.core.errors import TemplateError
 from gateway.engine.templates import ROOTS, Reference, compile_template, find_references
+from tests import reference
 
 SCOPE: dict[str, Any] = {
     "$context": {
@@ -65,7 +66,7 @@ def test_exact_placeholder_keeps_type(template: str, expected: Any) -> None:
         ("[{{$context.body.missing}}]", "[]"),  # missing is empty
         ("hi {{$context.body.name}}!", "hi Ada!"),  # string as-is
         ("c={{$context.body.customer}}", 'c={"email":"ada@example.com"}'),  # compact JSON
-        ("l={{$jobsMapByNodeKey.lookup.data.list}}", "l=[1,2]"),  # list as JSON
+        ("l={{$jobsMapByNodeKey.lookup.data.list}}", "l=1,2"),  # a list's items joined (JS)
         (" {{$context.body.id}}", " 7"),  # whitespace outside braces makes it text
         ("{{$context.body.id}}{{$context.body.id}}", "77"),  # two placeholders
         ("{{name}} {{ $context.body.name }}", "{{name}} Ada"),  # non-$ braces stay literal
@@ -85,14 +86,18 @@ def test_mixed_string_renders_text(template: str, expected: str) -> None:
         (True, "true"),  # bool true
         (False, "false"),  # bool false
         (0, "0"),  # zero
-        (2**70, str(2**70)),  # int beyond 64 bits
-        (1.0, "1.0"),  # float keeps its point
-        (1e16, "1e+16"),  # float exponent form
+        (2**53 + 1, str(2**53 + 1)),  # integers stay exact (JavaScript would round)
+        (2**70, "1.1805916207174113e+21"),  # from 1e21 on, JavaScript's exponent form
+        (1.0, "1"),  # a whole float reads as JavaScript writes it
+        (1e16, "10000000000000000"),  # no exponent below 1e21
+        (1.5e-7, "1.5e-7"),  # below 1e-6 it has one
         (math.inf, "Infinity"),  # non-finite as JS spells it
         (-math.inf, "-Infinity"),  # negative infinity
         (math.nan, "NaN"),  # not a number
         ({"a": [1, None]}, '{"a":[1,null]}'),  # nested compact JSON
-        ([], "[]"),  # empty list
+        ([], ""),  # empty list: no items to join
+        ([1, None, [2, 3]], "1,,2,3"),  # items' text joined, nested lists too
+        ([1, {"a": 1}], '[1,{"a":1}]'),  # a list holding an object: JSON
         ({1: "x"}, '{"1":"x"}'),  # non-str keys
         (datetime.date(2024, 5, 1), "2024-05-01"),  # orjson string, unquoted
         (uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001"),  # UUID unquoted
@@ -228,3 +233,101 @@ def test_unknown_root_lists_valid_roots() -> None:
     with pytest.raises(TemplateError) as caught:
         compile_template("{{$foo}}")
     assert all(root in str(caught.value) for root in ROOTS)
+
+
+# Values in a mixed string, rendered by NocoBase's own templates as well.
+TEXTS: list[tuple[Any, str]] = [
+    (None, ""),  # null is empty
+    ("s", "s"),  # text as it is
+    (True, "true"),  # booleans by name
+    (0, "0"),
+    (10.0, "10"),  # a whole float as an integer
+    (1.5, "1.5"),
+    (0.1 + 0.2, "0.30000000000000004"),  # the shortest digits that read back
+    (1e21, "1e+21"),  # exponent form from 1e21
+    (123456789012345680000.0, "123456789012345680000"),  # and not below
+    (1.5e-7, "1.5e-7"),  # below 1e-6
+    (0.000001, "0.000001"),  # not from 1e-6 on
+    (-2.5, "-2.5"),
+    ([1, None, [2, 3]], "1,,2,3"),  # a list's items joined, nested ones too
+    ([], ""),
+    (["a", True], "a,true"),
+]
+
+
+@pytest.fixture(scope="module")
+def nocobase_texts() -> list[dict[str, Any]]:
+    tasks = [
+        {
+            "kind": "template",
+            "template": "<{{$context.body.v}}>",
+            "scope": {"$context": {"body": {"v": v}}},
+        }
+        for v, _ in TEXTS
+    ]
+    return reference.run(tasks)
+
+
+@pytest.mark.parametrize(("index", "case"), list(enumerate(TEXTS)))
+def test_mixed_text_reads_as_nocobase_writes_it(
+    nocobase_texts: list[dict[str, Any]], index: int, case: tuple[Any, str]
+) -> None:
+    value, text = case
+    rendered = compile_template("<{{$context.body.v}}>").render(
+        {"$context": {"body": {"v": value}}}
+    )
+
+    assert nocobase_texts[index]["value"] == rendered == f"<{text}>"
+
+
+@pytest.mark.parametrize(
+    ("value", "gateway", "nocobase"),
+    [
+        ({"a": 1}, '<{"a":1}>', "<[object Object]>"),  # an object: JSON, not JavaScript's name
+        ([{"a": 1}], '<[{"a":1}]>', "<[object Object]>"),  # and a list holding one
+        (2**53 + 1, "<9007199254740993>", "<9007199254740992>"),  # integers stay exact
+    ],
+)
+def test_mixed_text_differs_from_nocobase_where_documented(
+    value: Any, gateway: str, nocobase: str
+) -> None:
+    # docs/nocobase.md, Templates: the two deliberate differences.
+    [theirs] = reference.run(
+        [
+            {
+                "kind": "template",
+                "template": "<{{$context.body.v}}>",
+                "scope": {"$context": {"body": {"v": value}}},
+            }
+        ]
+    )
+    rendered = compile_template("<{{$context.body.v}}>").render(
+        {"$context": {"body": {"v": value}}}
+    )
+
+    assert (rendered, theirs["value"]) == (gateway, nocobase)
+
+
+def test_ctx_is_nocobase_2s_alias_of_the_roots() -> None:
+    context = {"body": {"a": [1, 2]}}
+    template = {"whole": "{{ctx.$context.body.a}}", "text": "n={{ ctx.$context.body.a.length }}"}
+    # NocoBase's processor puts the roots under `ctx` as well (getScope).
+    [theirs] = reference.run(
+        [
+            {
+                "kind": "template",
+                "template": template,
+                "scope": {"$context": context, "ctx": {"$context": context}},
+            }
+        ]
+    )
+
+    assert compile_template(template).render({"$context": context}) == theirs["value"]
+    assert theirs["value"] == {"whole": [1, 2], "text": "n=2"}
+
+
+def test_an_integer_beyond_a_double_reads_infinity_in_text() -> None:
+    assert (
+        compile_template("x={{$context.v}}").render({"$context": {"v": -(10**400)}})
+        == "x=-Infinity"
+    )

@@ -69,7 +69,7 @@ def test_condition_check(config: Any, expected: list[str]) -> None:
 def test_condition_engine_problem_has_a_hint() -> None:
     [problem] = Condition.check({"engine": "js"}, "nodes.paid.config")
     assert problem.field == "nodes.paid.config.engine"
-    assert problem.hint == "use basic or cel"
+    assert problem.hint == "basic, cel, math.js, formula.js"
 
 
 @pytest.mark.parametrize(

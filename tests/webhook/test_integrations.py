@@ -4,14 +4,19 @@ with the provider's scheme, forged, tampered with or replayed."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import pytest
+from standardwebhooks.webhooks import Webhook
+from twilio.request_validator import RequestValidator
 
 from tests import signing
 from tests.conftest import SettingsFactory
@@ -25,23 +30,31 @@ SECRETS = {
     "STRIPE_WEBHOOK_SECRET": "whsec_test_9b2e44c1d0",
     "SLACK_SIGNING_SECRET": "slack-test-secret-8d7e21",
     "SHOPIFY_WEBHOOK_SECRET": "shopify-test-secret-3a6f90",
+    "STANDARD_WEBHOOKS_SECRET": "whsec_" + base64.b64encode(b"standard-webhooks-test-24b").decode(),
+    "TWILIO_AUTH_TOKEN": "5ae0b2c94f1d3e8a7b6c5d4e3f2a1b0c",
 }
 # Signatures are made when a test runs, not when it is collected: timestamps must not age.
 Signer = Callable[[], dict[str, str]]
 YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 
 
-def guide_document(name: str) -> str:
-    """The workflow document a guide tells the reader to save: its first YAML block."""
-    match = YAML_BLOCK.search((GUIDES / f"{name}.md").read_text())
-    assert match is not None, f"{name}.md has no YAML block"
-    return match.group(1)
+def guide_document(name: str, block: int = 0) -> str:
+    """The workflow document a guide tells the reader to save: its first YAML block (or
+    another one, for a guide's second workflow)."""
+    blocks = YAML_BLOCK.findall((GUIDES / f"{name}.md").read_text())
+    assert len(blocks) > block, f"{name}.md has no YAML block {block}"
+    return str(blocks[block])
+
+
+GUIDE_NAMES = ("github", "stripe", "slack", "shopify", "standard-webhooks", "twilio")
 
 
 @pytest.fixture
 async def guides(settings_factory: SettingsFactory) -> AsyncIterator[Gateway]:
     async with running_gateway(settings_factory(env=SECRETS)) as gateway:
-        await gateway.apply(*(guide_document(n) for n in ("github", "stripe", "slack", "shopify")))
+        await gateway.apply(
+            *(guide_document(n) for n in GUIDE_NAMES), guide_document("slack", block=1)
+        )
         yield gateway
 
 
@@ -322,3 +335,159 @@ def test_every_guide_names_its_secret_variable() -> None:
         names = re.findall(r"\$\{([A-Z_]+)\}", guide_document(path.stem))
         assert names and set(names) <= set(SECRETS), path.name
         assert f"export {names[0]}=" in path.read_text(), path.name
+
+
+# --- GitHub's form-encoded mode: the JSON in a `payload` field ---------------------------
+
+
+def github_form_document() -> str:
+    """The GitHub guide's workflow with the body rules its form-encoded section gives."""
+    document = guide_document("github")
+    rules = guide_document("github", block=1)
+    start = document.index("    body:\n")
+    end = document.index("nodes:")
+    document = document[:start] + rules + document[end:]
+    for name in ("hook_id", "ref", "action"):
+        document = document.replace(f"$context.body.{name}}}", f"$context.body.payload.{name}}}")
+    return document.replace("key: github", "key: github-form")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+async def test_github_form_encoded_deliveries_are_routed_alike(
+    guides: Gateway, payload: str
+) -> None:
+    await guides.apply(github_form_document())
+    json_body, headers = github_delivery(payload, SECRETS["GITHUB_WEBHOOK_SECRET"])
+    form = urlencode({"payload": json_body.decode()}).encode()
+    headers = headers | {"content-type": "application/x-www-form-urlencoded"}
+    headers |= signing.github(SECRETS["GITHUB_WEBHOOK_SECRET"], form)
+
+    response = await guides.post("github-form", content=form, headers=headers)
+
+    assert (response.status_code, response.json()) == github_answer(payload, headers)
+
+
+# --- Slack interactivity: form-encoded, the JSON in `payload` -----------------------------
+
+BLOCK_ACTIONS = {
+    "type": "block_actions",
+    "user": {"id": "U0CA5", "username": "amy"},
+    "api_app_id": "A0CA5",
+    "container": {"type": "message", "message_ts": "1548261231.000200"},
+    "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
+    "actions": [{"action_id": "approve", "block_id": "b1", "type": "button", "value": "42"}],
+}
+
+
+async def test_slack_interactivity_payloads_are_read_as_json(guides: Gateway) -> None:
+    form = urlencode({"payload": orjson.dumps(BLOCK_ACTIONS).decode()}).encode()
+    headers = {"content-type": "application/x-www-form-urlencoded", **signing.slack(SLACK, form)}
+
+    response = await guides.post("slack-interactivity", content=form, headers=headers)
+
+    assert (response.status_code, response.json()) == (200, {"text": "Got approve from <@U0CA5>"})
+
+
+async def test_a_slack_payload_that_is_not_json_is_a_400_naming_the_rule(guides: Gateway) -> None:
+    form = b"payload=%7Bnot+json"
+    headers = {"content-type": "application/x-www-form-urlencoded", **signing.slack(SLACK, form)}
+
+    response = await guides.post("slack-interactivity", content=form, headers=headers)
+
+    assert response.status_code == 400
+    payload, type_ = response.json()["details"]  # and so nothing can be read into it
+    assert (payload["key"], type_["key"]) == ("payload", "payload.type")
+    assert payload["message"].startswith("expected JSON text")
+
+
+# --- Standard Webhooks -------------------------------------------------------------------
+
+USER_CREATED = orjson.dumps(
+    {"type": "user.created", "data": {"id": "user_29w83sxmDNGwOuEthce5gg56FcC"}}
+)
+
+
+def standard(
+    msg_id: str = "msg_p5jXN8AQM9LWM0D4loKWxJek", prefix: str = "webhook-"
+) -> dict[str, str]:
+    stamp = datetime.now(tz=UTC)
+    signature = Webhook(SECRETS["STANDARD_WEBHOOKS_SECRET"]).sign(msg_id, stamp, USER_CREATED)
+    return {
+        "content-type": "application/json",
+        f"{prefix}id": msg_id,
+        f"{prefix}timestamp": str(int(stamp.timestamp())),
+        f"{prefix}signature": signature,
+    }
+
+
+@pytest.mark.parametrize("prefix", ["webhook-", "svix-"])
+async def test_standard_webhooks_events_are_accepted_and_run(guides: Gateway, prefix: str) -> None:
+    response = await guides.post("events", content=USER_CREATED, headers=standard(prefix=prefix))
+
+    assert (response.status_code, response.json()) == (200, {"received": "user.created"})
+    await guides.drain()
+    execution = await guides.execution(response.headers["x-execution-id"])
+    assert execution["status"] == "RESOLVED"
+    assert [j["nodeKey"] for j in execution["jobs"]] == ["created", "welcome"]
+
+
+async def test_a_standard_webhooks_retry_runs_nothing(guides: Gateway) -> None:
+    first = await guides.post("events", content=USER_CREATED, headers=standard())
+    retry = await guides.post("events", content=USER_CREATED, headers=standard())
+    await guides.drain()
+
+    assert retry.headers["x-execution-id"] == first.headers["x-execution-id"]
+    assert len(await guides.executions("events")) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (USER_CREATED.replace(b"created", b"deleted"), standard),  # body changed after signing
+        (USER_CREATED, lambda: standard() | {"webhook-id": "msg_other"}),  # the id is signed
+        (USER_CREATED, lambda: {k: v for k, v in standard().items() if k != "webhook-signature"}),
+        (USER_CREATED, lambda: standard() | {"webhook-timestamp": str(int(time.time()) - 600)}),
+    ],
+)
+async def test_standard_webhooks_forgeries_are_refused(
+    guides: Gateway, body: bytes, headers: Signer
+) -> None:
+    response = await guides.post("events", content=body, headers=headers())
+
+    assert response.status_code == 401
+    assert await guides.executions() == []
+
+
+# --- Twilio ------------------------------------------------------------------------------
+
+SMS = {
+    "MessageSid": "SM1f0e8ae6ade43cb3c0ce4525424e404f",
+    "AccountSid": "AC0123456789abcdef0123456789abcdef",
+    "From": "+15555550100",
+    "To": "+15555550199",
+    "Body": "Hello <there> & welcome",
+    "NumMedia": "0",
+}
+
+
+async def twilio_call(gateway: Gateway, params: dict[str, str], signed: dict[str, str]) -> Any:
+    path = await gateway.url("sms")
+    url = str(gateway.settings.public_url).rstrip("/") + path
+    signature = RequestValidator(SECRETS["TWILIO_AUTH_TOKEN"]).compute_signature(url, signed)
+    headers = {"content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature}
+    return await gateway.client.post(path, content=urlencode(params).encode(), headers=headers)
+
+
+async def test_twilio_messages_get_the_guides_twiml(guides: Gateway) -> None:
+    response = await twilio_call(guides, SMS, SMS)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/xml"
+    assert response.text == "<Response><Message>Thanks, we got your message.</Message></Response>"
+
+
+async def test_twilio_changed_parameters_are_refused(guides: Gateway) -> None:
+    response = await twilio_call(guides, SMS | {"Body": "changed"}, SMS)
+
+    assert response.status_code == 401
+    assert await guides.executions() == []

@@ -7,11 +7,16 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from qs_codec import DecodeOptions
-from qs_codec import decode as qs_decode
 
 from gateway.core.errors import Rejected
-from gateway.engine.requests import media_type, parse_body, parse_headers, parse_query
+from gateway.engine.requests import (
+    media_type,
+    parse_body,
+    parse_headers,
+    parse_qs_text,
+    parse_query,
+)
+from tests import reference
 
 NO_RULES: frozenset[str] = frozenset()
 
@@ -190,4 +195,34 @@ def test_query_with_raw_utf8_bytes() -> None:
 def test_flat_query_fast_path_agrees_with_qs(pairs: list[tuple[str, str]]) -> None:
     # The fast path must give exactly what the qs port gives for bracket-free queries.
     text = "&".join(f"{k}={v}" for k, v in pairs)
-    assert parse_query(text.encode()) == dict(qs_decode(text, DecodeOptions()))
+    assert parse_query(text.encode()) == parse_qs_text(text)
+
+
+QS_CASES = [
+    "a=%FF",  # not UTF-8: qs keeps the escape
+    "a=%FFabc%20x+y",  # one bad escape keeps the whole value escaped; `+` is still a space
+    "%FF=1",  # keys too
+    "a=%zz&b=%",  # a % without two hex digits
+    "a=%E4%B8%AD",  # good UTF-8 is decoded
+    "a=%E4x",  # a truncated UTF-8 sequence
+    "a=%ED%A0%80",  # an escaped surrogate is not UTF-8
+    "a=%C0%80",  # an overlong encoding is not UTF-8
+    "a[%FF]=1&a[b]=%FF",  # inside brackets (the qs port's path, not the flat one)
+    "a%5B0%5D=x&a%5d=y",  # escaped brackets are brackets, whatever their case
+    "x%5Dy=1",  # even a lone one
+    "a=1&a=%FF",  # repeats
+    "a&b=&=c&&d=1=2",  # no value, empty key, empty pair, `=` in a value
+]
+
+
+@pytest.fixture(scope="module")
+def node_qs() -> dict[str, Any]:
+    """Node's qs (what NocoBase parses queries and forms with) on every case, in one batch."""
+    results = reference.run([{"kind": "qs", "text": text} for text in QS_CASES])
+    return {text: result["value"] for text, result in zip(QS_CASES, results, strict=True)}
+
+
+@pytest.mark.parametrize("text", QS_CASES)
+def test_queries_and_forms_decode_as_node_qs_does(node_qs: dict[str, Any], text: str) -> None:
+    assert parse_query(text.encode()) == node_qs[text]
+    assert parse_body("application/x-www-form-urlencoded", text.encode(), 5) == node_qs[text]
