@@ -4,6 +4,7 @@ else changed (streamed answers, keep-alive, HEAD, answers to malformed requests)
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +17,6 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.http_protocol import HeldHeadTransport, OneWriteHttpToolsProtocol
-from tests.support import free_port
 
 
 class Recording:
@@ -116,23 +116,19 @@ APP = Starlette(
 
 @pytest.fixture
 async def server() -> AsyncIterator[str]:
-    port = free_port()
+    """uvicorn with this protocol on a socket listening before it starts: a connection made
+    meanwhile waits in the backlog, so there is nothing to wait for."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     config = uvicorn.Config(
-        APP,
-        host="127.0.0.1",
-        port=port,
-        loop="none",
-        http=OneWriteHttpToolsProtocol,
-        lifespan="off",
-        log_level="warning",
+        APP, loop="none", http=OneWriteHttpToolsProtocol, lifespan="off", log_level="warning"
     )
     running = uvicorn.Server(config)
-    task = asyncio.create_task(running.serve())
-    while not running.started:
-        await asyncio.sleep(0.01)
+    task = asyncio.create_task(running.serve(sockets=[listening]))
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     await task
+    listening.close()
 
 
 async def test_answers_over_one_kept_alive_connection(server: str) -> None:
