@@ -15,6 +15,11 @@ A field whose resolver answers with a preloaded attribute when it is set (a page
 trigger, nodes and parse rules: gateway/api/preload.py) says so with
 `metadata={PRELOADED: "<attribute>"}`; when the attribute is set, its value is completed
 directly, without Strawberry's resolver wrappers.
+
+A shortcut through graphql-core's executor and Strawberry's field definitions, taken only
+while `GATEWAY_SHORTCUTS` is on (gateway/core/shortcuts.py); off, `build` hands over to
+Strawberry's own execution context. It saves most of an uncached page's time: without it,
+scenario 7 misses its target (docs/performance.md, Shortcuts).
 """
 
 from __future__ import annotations

@@ -4,8 +4,12 @@ An accepted execution is already committed when it is handed over; if Redis cann
 now, the call is still accepted (docs/webhooks.md, Answers) and the workers' sweep delivers
 it later. The execution id is the arq job id, so delivering twice enqueues once. Executions
 accepted together are enqueued together: one script call writes arq's job records for all
-of them, where arq's `enqueue_job` costs three round trips and a WATCH transaction per job
-(measured in docs/performance.md, scenario 3).
+of them, where arq's `enqueue_job` costs three round trips and a WATCH transaction per job.
+
+The script writes arq's Redis layout itself, so it is a shortcut, taken only while
+`GATEWAY_SHORTCUTS` is on; off, each job goes through `ArqRedis.enqueue_job`. It saves most
+of the hand-off's cost: without it the server's deliveries fall behind scenario 3's load
+(docs/performance.md, Shortcuts).
 """
 
 from __future__ import annotations
