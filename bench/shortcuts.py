@@ -1,17 +1,18 @@
-"""What the shortcuts save: scenarios 1, 3 and 7 of `bench/run.py` with `GATEWAY_SHORTCUTS`
-on and off, in the same run (`python bench/shortcuts.py [--only 1,3,7] [--rounds N]`).
+"""What the shortcuts save: scenarios 1, 2, 3 and 7 of `bench/run.py` with
+`GATEWAY_SHORTCUTS` on and off, in the same run (`python bench/shortcuts.py [--only 1,2,3,7]
+[--rounds N]`).
 
 Two gateways run side by side, one with the shortcuts on and one with them off, each on a
 database of its own (for 3, a server and a worker each, on PostgreSQL databases and Redis
 queues of their own). A round drives the bare endpoint, then both gateways one after the
 other, the order swapped every round, and reports per gateway:
 
-- 1 and 3: the ratio of its req/s to the bare run of the same round, and the CPU time its
+- 1, 2 and 3: the ratio of its req/s to the bare run of the same round, and the CPU time its
   processes (server; server and worker for 3) spent per request, from `/proc`, which a
   shared host disturbs less than a rate;
-- 3: how long the worker took after the load to run what was accepted (`drain`, waited for
-  up to `DRAIN_LIMIT`), and the executions run per second of load and drain against the
-  bare rate (`run ratio`): the rate this stack can keep up;
+- 2 and 3: how long the executors took after the load to run what was accepted (`drain`,
+  waited for up to `DRAIN_LIMIT`), and the executions run per second of load and drain
+  against the bare rate (`run ratio`): the rate this stack can keep up;
 - 7: the p50 of scenario 7 (one connection, every request different so the answer cache
   never hits) and of the same request repeated (answered from the cache).
 
@@ -128,6 +129,18 @@ class Switched(b.Scenarios):
             yield Stack(gw.url, (gw.proc.pid,))
 
     @contextlib.contextmanager
+    def embedded_stack(self) -> Iterator[Stack]:
+        url = self.sqlite_db(f"async-{self.switch}.db")
+        path = url.removeprefix("sqlite://")
+
+        def executions() -> int:
+            with sqlite3.connect(path) as conn:
+                return int(conn.execute("SELECT COUNT(*) FROM executions").fetchone()[0])
+
+        with self.gateway(self.gateway_env(url)) as gw:
+            yield Stack(gw.url, (gw.proc.pid,), lambda: b.unfinished_sqlite(url), executions)
+
+    @contextlib.contextmanager
     def scaled_stack(self) -> Iterator[Stack]:
         with self.scaled() as s:
             pids = (s.gateway.proc.pid, s.worker.proc.pid)
@@ -189,7 +202,7 @@ def report(number: int, rows: list[Row]) -> str:
         f"on/off {spread(ratio)}  CPU µs per request on {spread(column['cpu_us_true'], 0)}  "
         f"off {spread(column['cpu_us_false'], 0)}  bare req/s {spread(column['bare_rps'], 0)}"
     )
-    if number == 3:
+    if number in (2, 3):
         line += (
             f"  drain s on {spread(column['drain_true'])}  off {spread(column['drain_false'])}"
             f"  run ratio on {spread(column['run_true'])}  off {spread(column['run_false'])}"
@@ -202,7 +215,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=6, help="rounds per scenario")
-    parser.add_argument("--only", default="1,3,7", help="comma-separated: 1, 3, 7")
+    parser.add_argument("--only", default="1,2,3,7", help="comma-separated: 1, 2, 3, 7")
     args = parser.parse_args()
     b.need_wrk()
     lines = []
@@ -213,13 +226,16 @@ def main() -> int:
             if number == 1:
                 with bench.both(bench.sync_stack) as stacks:
                     rows = bench.rounds(stacks, b.SYNC_PATH)
+            elif number == 2:
+                with bench.both(bench.embedded_stack) as stacks:
+                    rows = bench.rounds(stacks, b.ASYNC_PATH)
             elif number == 3:
                 with bench.both(bench.scaled_stack) as stacks:
                     rows = bench.rounds(stacks, b.ASYNC_PATH)
             elif number == 7:
                 rows = bench.graphql_rounds()
             else:
-                parser.error(f"scenario {number}: only 1, 3 and 7 have shortcuts")
+                parser.error(f"scenario {number}: only 1, 2, 3 and 7 have shortcuts")
             for row in rows:
                 print(number, {k: round(v, 3) for k, v in row.items()}, file=sys.stderr)
             lines.append(report(number, rows))
