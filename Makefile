@@ -33,6 +33,7 @@ lint: install
 	$(BIN)/lint-imports --no-cache  # the layers of docs/architecture.md
 	$(BIN)/mypy bench/run.py bench/bare.py bench/many.py
 	$(BIN)/mypy bench/cpu.py  # imports bench.run: checked apart from run.py
+	$(BIN)/mypy bench/shortcuts.py  # imports bench.run and bench.cpu, as cpu.py does
 
 test: install console-deps $(JS_STAMP) lint
 	$(BIN)/pytest

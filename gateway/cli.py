@@ -193,8 +193,6 @@ async def preflight(settings: Settings, serves_api: bool = True) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from gateway.http_protocol import OneWriteHttpToolsProtocol
-
     try:
         asyncio.run(preflight(settings))
     except DefinitionInvalid as exc:
@@ -208,7 +206,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         loop="uvloop",
-        http=OneWriteHttpToolsProtocol,
+        http="httptools",
         access_log=False,
         lifespan="on",
         log_config=None,

@@ -15,6 +15,11 @@ A field whose resolver answers with a preloaded attribute when it is set (a page
 trigger, nodes and parse rules: gateway/api/preload.py) says so with
 `metadata={PRELOADED: "<attribute>"}`; when the attribute is set, its value is completed
 directly, without Strawberry's resolver wrappers.
+
+A shortcut through graphql-core's executor and Strawberry's field definitions, taken only
+while `GATEWAY_SHORTCUTS` is on (gateway/core/shortcuts.py); off, `build` hands over to
+Strawberry's own execution context. It saves most of an uncached page's time: without it,
+scenario 7 misses its target (docs/performance.md, Shortcuts).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from graphql import (
     GraphQLBoolean,
+    GraphQLError,
     GraphQLField,
     GraphQLID,
     GraphQLLeafType,
@@ -38,11 +44,13 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.execution.executor import to_nodes
+from graphql.execution.executor import Executor, to_nodes
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+
+from gateway.core import shortcuts
 
 
 class _Leaf(NamedTuple):
@@ -142,6 +150,13 @@ _Plan = list[tuple[str, FieldDetailsList, _Leaf | None]]
 
 
 class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:
+        """This context while the shortcuts are on, else Strawberry's own: the plain path."""
+        if not shortcuts.enabled():
+            return StrawberryGraphQLCoreExecutionContext.build(*args, **kwargs)
+        return super().build(*args, **kwargs)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Keyed by id: the field set or selection is kept alive beside its entry, so its

@@ -4,8 +4,12 @@ An accepted execution is already committed when it is handed over; if Redis cann
 now, the call is still accepted (docs/webhooks.md, Answers) and the workers' sweep delivers
 it later. The execution id is the arq job id, so delivering twice enqueues once. Executions
 accepted together are enqueued together: one script call writes arq's job records for all
-of them, where arq's `enqueue_job` costs three round trips and a WATCH transaction per job
-(measured in docs/performance.md, scenario 3).
+of them, where arq's `enqueue_job` costs three round trips and a WATCH transaction per job.
+
+The script writes arq's Redis layout itself, so it is a shortcut, taken only while
+`GATEWAY_SHORTCUTS` is on; off, each job goes through `ArqRedis.enqueue_job`. It saves most
+of the hand-off's cost: without it the server's deliveries fall behind scenario 3's load
+(docs/performance.md, Shortcuts).
 """
 
 from __future__ import annotations
@@ -18,17 +22,17 @@ from datetime import datetime
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import job_key_prefix, result_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 from redis.exceptions import RedisError
 
+from gateway.core import shortcuts
 from gateway.core.settings import Settings
 from gateway.executors.base import Accepted
 
 log = logging.getLogger("gateway.executor")
 JOB = "run_execution"
-IN_PROGRESS = "arq:in-progress:"
 
 
 async def connect(settings: Settings) -> ArqRedis:
@@ -74,6 +78,8 @@ async def deliver_many(
     per `DELIVERY_BATCH`, in arq's own job format; returns how many were not queued
     already. `redeliver` also clears the in-progress marks a dead worker left, so their
     jobs run again now."""
+    if not shortcuts.enabled():
+        return await _enqueue_each(pool, execution_ids, at, redeliver)
     script = pool.register_script(_ENQUEUE)
     queued = 0
     for start in range(0, len(execution_ids), DELIVERY_BATCH):
@@ -83,10 +89,28 @@ async def deliver_many(
         args: list[Any] = [score - now + pool.expires_extra_ms, "1" if redeliver else "0"]
         for execution_id in execution_ids[start : start + DELIVERY_BATCH]:
             job_id = str(execution_id)
-            keys += [job_key_prefix + job_id, result_key_prefix + job_id, IN_PROGRESS + job_id]
+            keys += [
+                job_key_prefix + job_id,
+                result_key_prefix + job_id,
+                in_progress_key_prefix + job_id,
+            ]
             job = serialize_job(JOB, (job_id,), {}, None, now, serializer=pool.job_serializer)
             args += [job_id, score, job]
         queued += int(await script(keys=keys, args=args))
+    return queued
+
+
+async def _enqueue_each(
+    pool: ArqRedis, execution_ids: Sequence[uuid.UUID], at: datetime | None, redeliver: bool
+) -> int:
+    """`deliver_many` through arq's public `enqueue_job`, one job after another."""
+    queued = 0
+    for execution_id in execution_ids:
+        job_id = str(execution_id)
+        if redeliver:
+            await pool.delete(in_progress_key_prefix + job_id)
+        job = await pool.enqueue_job(JOB, job_id, _job_id=job_id, _defer_until=at)
+        queued += job is not None
     return queued
 
 

@@ -14,6 +14,12 @@ and loop, and changes how jobs go in and out:
 
 It serves the gateway's one job function; arq's extras it does not use (cron jobs, aborts,
 kept results, job hooks) are not supported here.
+
+It reaches into arq's `Worker` (its `start_jobs`, slot counter and semaphore, task table and
+Redis keys), so it is a shortcut: `gateway worker` runs it only while `GATEWAY_SHORTCUTS` is
+on, and arq's own `Worker` otherwise (gateway/service/worker.py). It saves most of the
+worker's CPU per execution: arq's own worker cannot keep up with scenario 3's load
+(docs/performance.md, Shortcuts).
 """
 
 from __future__ import annotations

@@ -107,7 +107,9 @@ class WorkerProcess:
         self.pool = None
 
     def arq_worker(self, *, burst: bool = False) -> Worker:
-        return BatchWorker(
+        # a shortcut through arq's Worker internals (executors/batch_worker.py)
+        worker_class = BatchWorker if shortcuts.enabled() else Worker
+        return worker_class(
             functions=[func(self.run_execution, name=JOB, timeout=JOB_TIMEOUT, max_tries=10_000)],
             queue_name=self.settings.redis_queue,
             redis_settings=redis_settings(self.settings),

@@ -1,17 +1,30 @@
 """The plain-field shortcut through graphql-core (gateway/api/execution.py) answers exactly
-what graphql-core answers: same data, same errors at the same paths."""
+what graphql-core answers: same data, same errors at the same paths. These tests are about
+the shortcut itself, so they turn it on whatever `GATEWAY_SHORTCUTS` says, and check that
+the switch turns it off."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, ClassVar
 
+import pytest
 import strawberry
 from strawberry.scalars import JSON
 
 from gateway.api.execution import PRELOADED, LeafFastContext, plain_leaf, preloaded_relation
 from gateway.api.schema import build_schema
+from gateway.core import shortcuts
+
+
+@pytest.fixture(autouse=True)
+def shortcuts_on() -> Iterator[None]:
+    was = shortcuts.enabled()
+    shortcuts.configure(True)
+    yield
+    shortcuts.configure(was)
 
 
 @strawberry.enum
@@ -129,6 +142,18 @@ def test_the_shortcut_answers_exactly_as_graphql_core_does() -> None:
     # items' five, the loaded items' one, one for each strict list (its first null), and
     # the first box's main and grid
     assert len(usual.errors or []) == 17
+
+
+def test_with_the_shortcuts_off_graphql_core_executes_on_its_own() -> None:
+    usual = strawberry.Schema(query=Query).execute_sync(QUERY)
+    CountingContext.built.clear()
+    shortcuts.configure(False)
+    result = strawberry.Schema(query=Query, execution_context_class=CountingContext).execute_sync(
+        QUERY
+    )
+    assert CountingContext.built == []
+    assert result.data == usual.data
+    assert [e.formatted for e in result.errors or []] == [e.formatted for e in usual.errors or []]
 
 
 def test_only_plain_attribute_fields_take_the_shortcut() -> None:

@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from arq.constants import in_progress_key_prefix
 
 from gateway.core.settings import Settings
-from gateway.executors.arq import IN_PROGRESS, connect, deliver
+from gateway.executors.arq import connect, deliver
 from gateway.service.worker import WorkerProcess
 from gateway.store import claims
 from gateway.store.models import Execution, Job
@@ -88,7 +89,7 @@ async def drain(settings: Settings) -> None:
         pool = await connect(settings)
         try:
             for job_id in await pool.zrange(settings.redis_queue, 0, -1):
-                await pool.delete(IN_PROGRESS + job_id.decode())
+                await pool.delete(in_progress_key_prefix + job_id.decode())
             for execution_id in await claims.queued_ids():
                 await deliver(pool, execution_id, redeliver=True)
         finally:
