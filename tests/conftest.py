@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gateway.core import shortcuts
 from gateway.core.settings import Settings
 from tests.api.client import Statements
 from tests.databases import (
@@ -34,6 +35,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("postgres_only"):
         backends.remove("sqlite")
     metafunc.parametrize("backend", backends)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shortcuts_as_asked() -> None:
+    """`GATEWAY_SHORTCUTS=false` (`make test`'s second run) turns the shortcuts off for the
+    whole session, also in tests that start no runtime (which is what sets the switch)."""
+    shortcuts.configure(make_settings("sqlite://unused.db").shortcuts)
 
 
 @pytest.fixture(scope="session")
