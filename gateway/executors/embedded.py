@@ -27,7 +27,7 @@ from gateway.executors.base import Accepted
 from gateway.executors.runner import Runner
 from gateway.store import claims
 from gateway.store.claims import Claimed, Known
-from gateway.store.executions import ClaimBatch
+from gateway.store.operations import ClaimBatch
 
 log = logging.getLogger("gateway.executor")
 CLAIM_BATCH = 64

@@ -21,8 +21,9 @@ from gateway.core.errors import GatewayError
 from gateway.core.statuses import ExecutionStatus
 from gateway.engine.processor import Processor, RunResult
 from gateway.store import claims
-from gateway.store.executions import ClaimBatch, ExecutionWriter
 from gateway.store.finishes import FinishExecution
+from gateway.store.operations import ClaimBatch
+from gateway.store.writer import ExecutionWriter
 from gateway.workflows.compiled import CompiledWorkflow
 from gateway.workflows.registry import Registry
 

@@ -43,7 +43,7 @@ from gateway.executors.runner import Runner
 from gateway.service.housekeeping import Housekeeper
 from gateway.store import claims
 from gateway.store.db import close_store, open_store
-from gateway.store.executions import ExecutionWriter
+from gateway.store.writer import ExecutionWriter
 from gateway.workflows.registry import Registry
 
 log = logging.getLogger("gateway.worker")
