@@ -34,9 +34,13 @@ lint: install
 	$(BIN)/mypy bench/run.py bench/bare.py bench/many.py
 	$(BIN)/mypy bench/cpu.py  # imports bench.run: checked apart from run.py
 	$(BIN)/mypy bench/shortcuts.py  # imports bench.run and bench.cpu, as cpu.py does
+	$(BIN)/mypy bench/writer.py
 
+# The whole suite twice: with the shortcuts through libraries' internals, then on the plain
+# public paths beside them (docs/architecture.md, Shortcuts).
 test: install console-deps $(JS_STAMP) lint
 	$(BIN)/pytest
+	GATEWAY_SHORTCUTS=false $(BIN)/pytest
 
 # The checked-in GraphQL SDL and workflow JSON Schema, regenerated from the code.
 schema: install

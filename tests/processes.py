@@ -25,12 +25,14 @@ class Server:
         self.base_url = f"http://127.0.0.1:{port}"
         self.log: list[str] = []
         self._ready = asyncio.Event()
+        self._logged = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         assert self.process.stderr is not None
         async for line in self.process.stderr:
             self.log.append(line.decode(errors="replace"))
+            self._logged.set()
             if self.ready_marker in line:
                 self._ready.set()
         self._ready.set()
@@ -40,6 +42,15 @@ class Server:
             await self._ready.wait()
         if self.process.returncode is not None:
             raise RuntimeError("server exited during start-up:\n" + "".join(self.log))
+
+    async def wait_logged(self, text: str, count: int = 1, timeout: float = 30) -> None:
+        """Wait until `count` lines of the process's log contain `text`."""
+        async with asyncio.timeout(timeout):
+            while sum(text in line for line in self.log) < count:
+                if self.process.returncode is not None:
+                    raise RuntimeError("process exited:\n" + "".join(self.log))
+                self._logged.clear()
+                await self._logged.wait()
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

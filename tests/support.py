@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from gateway.app import create_app
 from gateway.core.settings import Settings, load_settings
 from gateway.service.runtime import Runtime
-from gateway.store import definitions, executions
+from gateway.store import definitions, reads
 from gateway.workflows.apply import Change, apply_documents
 from gateway.workflows.documents import Source
 
@@ -91,7 +91,7 @@ class Gateway:
         self, workflow_key: str | None = None, jobs: bool = True
     ) -> list[dict[str, Any]]:
         await self.runtime.writer.settled()
-        return await executions.list_executions(workflow_key, limit=10_000, with_jobs=jobs)
+        return await reads.list_executions(workflow_key, limit=10_000, with_jobs=jobs)
 
     async def execution(self, execution_id: str) -> dict[str, Any]:
         rows = await self.executions()

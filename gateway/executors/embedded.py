@@ -23,11 +23,12 @@ from datetime import datetime
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError
+from gateway.core.stopping import Stop, stop_task
 from gateway.executors.base import Accepted
 from gateway.executors.runner import Runner
 from gateway.store import claims
 from gateway.store.claims import Claimed, Known
-from gateway.store.executions import ClaimBatch
+from gateway.store.operations import ClaimBatch
 
 log = logging.getLogger("gateway.executor")
 CLAIM_BATCH = 64
@@ -49,6 +50,10 @@ class EmbeddedExecutor:
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[asyncio.Task[None]] = set()
         self._closing = False
+        self._stop = Stop()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._claiming: asyncio.Future[list[Claimed]] | None = None
+        self._unready: list[Claimed] = []
 
     async def start(self) -> None:
         if self.concurrency == 0:
@@ -63,7 +68,7 @@ class EmbeddedExecutor:
             asyncio.create_task(self._run_forever(), name=f"executor-{i}")
             for i in range(self.concurrency)
         ]
-        self._tasks.append(asyncio.create_task(self._sweep_forever(), name="executor-sweep"))
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="executor-sweep")
 
     def submit(self, execution_id: uuid.UUID, accepted: Accepted | None = None) -> None:
         if self.concurrency and not self._closing and execution_id not in self._known:
@@ -88,8 +93,7 @@ class EmbeddedExecutor:
             self.schedule(execution_id, at)
 
     async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.sweep_interval)
+        while not await self._stop.wait(self.sweep_interval):
             try:
                 await self.sweep()
             except GatewayError as exc:
@@ -106,18 +110,24 @@ class EmbeddedExecutor:
             while len(ids) < CLAIM_BATCH and not self._queue.empty():
                 ids.append(self._queue.get_nowait())
             known = {i: self._accepted.pop(i) for i in ids if i in self._accepted}
+            claim = ClaimBatch(ids, self.runner.lease, known or None)
+            # The claim commits even if this task is cancelled (stop) meanwhile: then
+            # `_hand_back_claimed` takes what it claimed, as it takes `_unready`.
+            self._claiming = self.runner.writer.write_soon(claim)
             try:
-                claim = ClaimBatch(ids, self.runner.lease, known or None)
-                claimed = await self.runner.writer.write(claim)
+                claimed = await asyncio.shield(self._claiming)
             except GatewayError as exc:  # they stay QUEUED: the sweep brings them back
                 log.warning("claiming %d executions failed: %s", len(ids), exc)
                 claimed = []
+            self._claiming = None
             taken = {c.id for c in claimed}
             for execution_id in ids:
                 if execution_id not in taken:
                     self._done(execution_id)
-            for execution in claimed:
-                await self._ready.put(execution)
+            self._unready = list(claimed)
+            while self._unready:
+                await self._ready.put(self._unready[0])
+                self._unready.pop(0)
 
     async def _run_forever(self) -> None:
         task = asyncio.current_task()
@@ -136,7 +146,13 @@ class EmbeddedExecutor:
                 self._done(execution.id)
 
     async def stop(self) -> None:
+        """The sweep stops after the one at hand; idle tasks, which wait on a queue and
+        query nothing (the claimer's claim is the writer's), are cancelled; running
+        executions get `grace` seconds, then are cancelled (core/stopping.py)."""
         self._closing = True
+        if self._sweeper is not None:
+            await stop_task(self._sweeper, self._stop)
+            self._sweeper = None
         idle = [t for t in self._tasks if t not in self._busy]
         for task in idle:
             task.cancel()
@@ -153,7 +169,10 @@ class EmbeddedExecutor:
 
     async def _hand_back_claimed(self) -> None:
         """Claimed executions no runner started go back to QUEUED for the next start."""
-        waiting = []
+        waiting = [execution.id for execution in self._unready]
+        if self._claiming is not None:
+            with suppress(Exception):  # failed: nothing claimed (the writer logged a bug)
+                waiting += [execution.id for execution in await self._claiming]
         while not self._ready.empty():
             waiting.append(self._ready.get_nowait().id)
         if waiting:

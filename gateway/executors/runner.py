@@ -13,16 +13,17 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import datetime
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError
 from gateway.core.statuses import ExecutionStatus
+from gateway.core.stopping import Stop, stop_task
 from gateway.engine.processor import Processor, RunResult
 from gateway.store import claims
-from gateway.store.executions import ClaimBatch, ExecutionWriter
 from gateway.store.finishes import FinishExecution
+from gateway.store.operations import ClaimBatch
+from gateway.store.writer import ExecutionWriter
 from gateway.workflows.compiled import CompiledWorkflow
 from gateway.workflows.registry import Registry
 
@@ -107,7 +108,8 @@ class Runner:
         if not self.lease or workflow.plan.instant:  # it ends before any renewal
             return await run_plan(workflow, processor)
         work = asyncio.create_task(run_plan(workflow, processor))
-        heartbeat = asyncio.create_task(self._heartbeat(execution_id, work, self.lease))
+        stop = Stop()
+        heartbeat = asyncio.create_task(self._heartbeat(execution_id, work, self.lease, stop))
         try:
             return await work
         except asyncio.CancelledError:
@@ -115,17 +117,15 @@ class Runner:
                 raise LostOwnership from None
             raise
         finally:
-            heartbeat.cancel()
-            with suppress(asyncio.CancelledError):
-                await heartbeat
+            await stop_task(heartbeat, stop)  # a renewal in flight ends first
 
     @staticmethod
     async def _heartbeat(
-        execution_id: uuid.UUID, work: asyncio.Task[RunResult], lease: float
+        execution_id: uuid.UUID, work: asyncio.Task[RunResult], lease: float, stop: Stop
     ) -> bool:
-        """Renew the lease every third of it; True (and `work` cancelled) when it is lost."""
-        while True:
-            await asyncio.sleep(lease / 3)
+        """Renew the lease every third of it until `stop`; True (and `work` cancelled) when
+        it is lost."""
+        while not await stop.wait(lease / 3):
             try:
                 still_ours = await claims.renew_lease(execution_id, lease)
             except GatewayError as exc:  # keep working: the finish decides who wins
@@ -136,6 +136,7 @@ class Runner:
             if not still_ours:
                 work.cancel()
                 return True
+        return False
 
     async def _finish(
         self,

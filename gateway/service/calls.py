@@ -30,7 +30,7 @@ from gateway.engine.processor import Processor, RunResult
 from gateway.executors.runner import raw_text, run_plan
 from gateway.service.runtime import Runtime
 from gateway.store import dedup as dedup_store
-from gateway.store.executions import ClaimKey, NewExecution, SettleKey
+from gateway.store.operations import ClaimKey, NewExecution, SettleKey
 from gateway.workflows.compiled import CompiledWorkflow
 
 log = logging.getLogger("gateway.webhook")

@@ -15,7 +15,7 @@ from gateway.core.ids import new_id
 from gateway.core.statuses import ExecutionStatus
 from gateway.executors.base import Executor
 from gateway.service.reads import ExecutionRecord
-from gateway.store import executions
+from gateway.store import interventions, reads
 
 
 async def recent(
@@ -25,13 +25,13 @@ async def recent(
     with_jobs: bool = False,
 ) -> list[dict[str, Any]]:
     """Newest first, as plain dicts (the CLI's `--json` shape, docs/documents.md)."""
-    return await executions.list_executions(workflow_key, status, limit, with_jobs)
+    return await reads.list_executions(workflow_key, status, limit, with_jobs)
 
 
 async def replay(execution_id: uuid.UUID, executor: Executor) -> ExecutionRecord:
     """A new QUEUED execution with the request of `execution_id`, on its workflow's current
     version, handed to `executor`; NotFound when there is no such execution."""
-    row = await executions.replay(execution_id, new_id(), utcnow())
+    row = await interventions.replay(execution_id, new_id(), utcnow())
     if row is None:
         raise NotFound(f"no execution with id {execution_id}")
     executor.submit(row.id)
@@ -40,7 +40,7 @@ async def replay(execution_id: uuid.UUID, executor: Executor) -> ExecutionRecord
 
 async def cancel(execution_id: uuid.UUID) -> ExecutionRecord:
     """QUEUED or STARTED → CANCELED; NotFound, or Conflict when it has already ended."""
-    canceled, row = await executions.cancel(execution_id, utcnow())
+    canceled, row = await interventions.cancel(execution_id, utcnow())
     if row is None:
         raise NotFound(f"no execution with id {execution_id}")
     if not canceled:

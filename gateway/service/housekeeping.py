@@ -7,6 +7,7 @@ import logging
 
 from gateway.core.errors import GatewayError
 from gateway.core.settings import Settings
+from gateway.core.stopping import Stop, stop_task
 from gateway.store.retention import prune
 
 log = logging.getLogger("gateway.housekeeping")
@@ -16,19 +17,20 @@ class Housekeeper:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._task: asyncio.Task[None] | None = None
+        self._stop = Stop()
 
     async def start(self) -> None:
+        self._stop = Stop()
         self._task = asyncio.create_task(self._forever(), name="housekeeping")
 
     async def stop(self) -> None:
+        """Stop after the pass at hand (core/stopping.py)."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_task(self._task, self._stop)
             self._task = None
 
     async def _forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.prune_interval)
+        while not await self._stop.wait(self.settings.prune_interval):
             await self.run_once()
 
     async def run_once(self) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from gateway.service.housekeeping import Housekeeper
 from gateway.service.limits import Limits
 from gateway.service.metrics import Metrics
 from gateway.store.db import close_store, open_store
-from gateway.store.executions import ExecutionWriter
+from gateway.store.writer import ExecutionWriter
 from gateway.workflows.apply import apply_documents
 from gateway.workflows.documents import read_sources
 from gateway.workflows.registry import Registry

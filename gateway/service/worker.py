@@ -13,8 +13,9 @@ claim (QUEUED → STARTED, a conditional update) starts an execution.
 arq's own worker loop ends when its Redis connection breaks; `serve_worker` restarts it
 with a backoff while the rest of the process (database, caches) stays up, until SIGTERM or
 SIGINT, on which it stops taking jobs and lets running ones finish (`shutdown_grace`); the
-ones still running then are cancelled and stay STARTED until a sweep recovers them once
-their lease runs out.
+ones still running then are cancelled and handed back: re-queued at once (and run again
+from Redis, or delivered by a sweep), not left STARTED until their lease runs out. Its
+background loops stop after the query at hand (core/stopping.py).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ from gateway.core.backoff import compute_backoff
 from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError, StoreUnavailable
 from gateway.core.settings import Settings
+from gateway.core.stopping import Stop, stop_task
 from gateway.executors.arq import JOB, deliver_many, redis_settings
 from gateway.executors.batch_worker import BatchWorker
 from gateway.executors.runner import Runner
 from gateway.service.housekeeping import Housekeeper
 from gateway.store import claims
 from gateway.store.db import close_store, open_store
-from gateway.store.executions import ExecutionWriter
+from gateway.store.writer import ExecutionWriter
 from gateway.workflows.registry import Registry
 
 log = logging.getLogger("gateway.worker")
@@ -71,8 +73,10 @@ class WorkerProcess:
         self.housekeeper = Housekeeper(settings)
         self.pool: ArqRedis | None = None
         self._running: set[uuid.UUID] = set()
+        self._interrupted: set[uuid.UUID] = set()
         self._scheduled: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._stop = Stop()
 
     async def open(self) -> None:
         if self.standalone:
@@ -82,12 +86,13 @@ class WorkerProcess:
         await self.registry.start()
         await self.writer.start()
         await self.housekeeper.start()
+        self._stop = Stop()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweep")
 
     async def close(self) -> None:
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+            await stop_task(self._sweeper, self._stop)  # after the sweep at hand
+            self._sweeper = None
         await self.hand_back()
         await self.housekeeper.stop()
         await self.writer.stop()
@@ -162,15 +167,19 @@ class WorkerProcess:
                 extra={"execution_id": execution_id},
             )
             raise Retry(defer=defer) from exc
+        except asyncio.CancelledError:
+            self._interrupted.add(key)  # stopped, not finished: `hand_back` re-queues it
+            raise
         finally:
             self._running.discard(key)
 
     async def hand_back(self) -> None:
-        """Executions this worker was running when it stopped go back to the queue now,
-        instead of waiting for their leases to expire."""
-        running = list(self._running)
+        """Executions this worker was running when it stopped (still running, or their jobs
+        cancelled) go back to the queue now, instead of waiting for their leases to expire."""
+        running = list(self._running | self._interrupted)
         if not running:
             return
+        self._interrupted.clear()
         try:
             requeued = await claims.requeue(running)
             if self.pool is not None:
@@ -179,8 +188,7 @@ class WorkerProcess:
             log.warning("could not hand back running executions (the sweep will): %s", exc)
 
     async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.sweep_interval)
+        while not await self._stop.wait(self.settings.sweep_interval):
             if self.pool is None:
                 continue
             try:
@@ -202,8 +210,8 @@ class WorkerProcess:
 async def _close_quietly(worker: Worker) -> None:
     """arq's close() cancels the jobs still running, then gathers them, which re-raises
     their CancelledError (or any job's exception) and ends the process before the pool is
-    closed. Jobs are cancelled and collected here first; their executions stay STARTED
-    under a lease, and the sweep re-queues them when it runs out."""
+    closed. Jobs are cancelled and collected here first; `WorkerProcess.hand_back` then
+    re-queues their executions."""
     for task in worker.tasks.values():
         task.cancel()
     await asyncio.gather(*worker.tasks.values(), return_exceptions=True)

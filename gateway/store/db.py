@@ -105,9 +105,13 @@ async def open_store(settings: Settings) -> None:
     """Connect, and refuse to go on with a database that `gateway migrate` has not set up."""
     _ensure_sqlite_dir(settings)
     # Tortoise caches compiled INSERT/UPDATE statements per connection *name*; a process that
-    # reconnects to another kind of database under the same name must not reuse them.
+    # reconnects to another kind of database under the same name must not reuse them. Not a
+    # shortcut (it saves nothing, and Tortoise offers no public way to reset the cache).
     EXECUTOR_CACHE.clear()
     # Global fallback: the server opens the store in its lifespan task, requests run in others.
+    # Not a shortcut: it is how Tortoise's own Starlette integration (`RegisterTortoise`) opens
+    # it; the alternative, entering the returned context per request, is not safe for
+    # concurrent requests (the context keeps one token).
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
     pending = await pending_migrations(settings)
     if pending:

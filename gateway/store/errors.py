@@ -48,7 +48,7 @@ def _service_failure(exc: BaseException | None) -> bool:
     return False
 
 
-_INTEGRITY_ERRORS = (  # the latter two: sqlite_trip.py and pg_trip.py, without Tortoise
+_INTEGRITY_ERRORS = (  # the drivers' own too: pg_trip.py runs without Tortoise
     IntegrityError,
     sqlite3.IntegrityError,
     asyncpg.IntegrityConstraintViolationError,

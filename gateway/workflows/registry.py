@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from gateway.core.errors import GatewayError
 from gateway.core.settings import Settings
+from gateway.core.stopping import Stop, stop_task
 from gateway.security.secrets import SecretBox
 from gateway.store import definitions
 from gateway.workflows.compiled import CompiledWorkflow, compile_workflow
@@ -39,6 +40,7 @@ class Registry:
         self._generation = 0
         self._revision: int | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stop = Stop()
 
     @property
     def generation(self) -> int:
@@ -97,17 +99,17 @@ class Registry:
 
     async def start(self) -> None:
         self._revision = await definitions.current_revision()
+        self._stop = Stop()
         self._task = asyncio.create_task(self._poll(), name="revision-poller")
 
     async def stop(self) -> None:
+        """Stop after the poll at hand (core/stopping.py)."""
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_task(self._task, self._stop)
             self._task = None
 
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.revision_poll)
+        while not await self._stop.wait(self.settings.revision_poll):
             await self.check_revision()
 
     async def check_revision(self) -> None:

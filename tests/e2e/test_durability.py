@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import signal
 import uuid
 from pathlib import Path
 from typing import Any
@@ -104,8 +103,7 @@ async def test_sigterm_finishes_running_executions_and_answers_in_flight_calls(
 ) -> None:
     async with serve(database_url, tmp_path, GATEWAY_EXECUTOR_CONCURRENCY="2") as server:
         accepted = await burst(server, calls=300, stop_after=100, stop="term")
-        # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status shows it
-        assert await server.wait() == -signal.SIGTERM
+        assert await server.wait() == 0  # a graceful stop, as asked
 
     stored = await stored_statuses(settings_factory())
     assert set(accepted) <= set(stored)

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import uuid
 from typing import Any
 
 import asyncpg
@@ -10,22 +8,15 @@ import pytest
 from tortoise import connections
 from tortoise.exceptions import OperationalError
 
-from gateway.core.clock import utcnow
-from gateway.core.errors import Conflict, StoreUnavailable
-from gateway.core.ids import new_id
-from gateway.core.records import JobRecord
+from gateway.core.errors import StoreUnavailable
 from gateway.core.settings import Settings
-from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.store import lookups, sqlite_trip
+from gateway.store import lookups
 from gateway.store.db import database_url, model_changes
 from gateway.store.errors import translated
-from gateway.store.executions import ClaimBatch, ExecutionWriter, NewExecution
-from gateway.store.finishes import FinishExecution
-from gateway.store.models import Execution, Job, Node, ParseRule, Trigger, Workflow
+from gateway.store.models import Node, ParseRule, Trigger, Workflow
 from gateway.store.rows import sqlite_chunks
-from tests.api.client import Statements
 from tests.conftest import SettingsFactory
-from tests.support import Gateway, running_gateway
+from tests.support import Gateway
 
 
 async def test_models_and_migrations_agree(settings_factory: SettingsFactory) -> None:
@@ -156,122 +147,6 @@ async def test_a_pooled_connection_goes_back_without_a_reset_query(gateway: Gate
         transaction = connection.transaction()
         await transaction.start()
     assert sent == ["BEGIN;", "ROLLBACK"]
-
-
-async def test_the_writer_reports_a_backlog_until_it_has_committed(gateway: Gateway) -> None:
-    # Sync answers do not wait for their record's commit unless the writer is this far
-    # behind: the backlog, and the memory it holds, stay bounded.
-    writer = ExecutionWriter(max_batch=2)
-    await writer.start()
-    try:
-        queued = [writer.write_soon(ClaimBatch([new_id()])) for _ in range(4)]
-        behind = writer.backlogged()
-        await writer.settled()
-        assert behind and not writer.backlogged()
-        assert [f.result() for f in queued] == [[], [], [], []]  # nothing was queued to claim
-    finally:
-        await writer.stop()
-
-
-QUEUED_ONLY = """
-key: queued
-sync: false
-nodes: [{key: first, type: end, config: {endStatus: 1}}]
-"""
-
-
-async def test_finishes_in_one_batch_apply_only_to_executions_still_claimed(
-    settings_factory: SettingsFactory,
-) -> None:
-    # Finishes are written many to a statement: one whose execution was canceled while it
-    # ran leaves that execution (and its jobs) alone, the others land.
-    async with running_gateway(settings_factory(executor_concurrency=0)) as gateway:
-        await gateway.apply(QUEUED_ONLY)
-        ids = [(await gateway.post("queued")).headers["x-execution-id"] for _ in range(3)]
-        writer = gateway.runtime.writer
-        claimed = await writer.write(ClaimBatch([uuid.UUID(i) for i in ids], lease=30))
-        await Execution.filter(id=ids[1]).update(status=ExecutionStatus.CANCELED)
-        now = utcnow()
-        for claim in claimed:
-            job = JobRecord("first", "end", now, JobStatus.RESOLVED, {"n": 1}, now)
-            writer.write_soon(
-                FinishExecution(
-                    claim.id,
-                    ExecutionStatus.RESOLVED,
-                    now,
-                    jobs=[job],
-                    attempt=claim.attempts,
-                    fresh=True,
-                )
-            )
-        await writer.settled()
-        rows = {str(e.id): e for e in await Execution.filter(id__in=ids)}
-        jobs = await Job.filter(execution_id__in=ids).values_list("execution_id", flat=True)
-
-    assert {str(c.id) for c in claimed} == set(ids)
-    assert [rows[i].status for i in ids] == ["RESOLVED", "CANCELED", "RESOLVED"]
-    assert rows[ids[0]].finished_at is not None and rows[ids[0]].lease_until is None
-    assert sorted(str(j) for j in jobs) == sorted([ids[0], ids[2]])
-
-
-@pytest.mark.sqlite_only
-async def test_a_common_commit_is_one_trip_and_all_or_nothing(
-    settings_factory: SettingsFactory, statements: Statements
-) -> None:
-    # New executions, claims and plain finishes are written in one call to SQLite's thread
-    # (no statement goes through Tortoise). A batch that fails is rolled back whole: its
-    # operations are then retried one by one, so only the bad one fails.
-    async with running_gateway(settings_factory(executor_concurrency=0)) as gateway:
-        await gateway.apply(QUEUED_ONLY)
-        first = await Execution.get(id=(await gateway.post("queued")).headers["x-execution-id"])
-        writer = gateway.runtime.writer
-        same_id = new_id()
-
-        def new(execution_id: uuid.UUID) -> NewExecution:
-            return NewExecution(
-                execution_id,
-                first.workflow_id,
-                first.version_id,
-                ExecutionStatus.QUEUED,
-                {"n": 1},
-                b"{}",
-                utcnow(),
-            )
-
-        assert sqlite_trip.available()
-        statements.sql.clear()
-        outcomes = await asyncio.gather(
-            writer.write_soon(new(same_id)),
-            writer.write_soon(new(new_id())),
-            writer.write_soon(new(same_id)),
-            return_exceptions=True,
-        )
-        written = [o for o in outcomes if not isinstance(o, BaseException)]
-        assert len(written) == 2 and isinstance(outcomes[2], Conflict)
-        assert await Execution.filter(status=ExecutionStatus.QUEUED).count() == 3
-        assert not [sql for sql in statements.sql if sql.lstrip().startswith("INSERT")]
-
-
-async def test_a_claim_takes_what_its_claimer_knows_and_reads_the_rest(
-    settings_factory: SettingsFactory,
-) -> None:
-    # The embedded executor keeps the context and raw body of the calls it accepted: their
-    # claim does not read them back. Executions it did not accept are read in full.
-    async with running_gateway(settings_factory(executor_concurrency=0)) as gateway:
-        await gateway.apply(QUEUED_ONLY)
-        ids = [
-            uuid.UUID((await gateway.post("queued", json={"n": n})).headers["x-execution-id"])
-            for n in range(3)
-        ]
-        mine = ({"body": {"n": 0}, "kept": True}, b"kept in memory")
-        claimed = await gateway.runtime.writer.write(
-            ClaimBatch(ids, lease=30, known={ids[0]: mine})
-        )
-    by_id = {c.id: c for c in claimed}
-    assert set(by_id) == set(ids) and all(c.attempts == 1 for c in claimed)
-    assert (by_id[ids[0]].context, by_id[ids[0]].raw_body) == mine
-    assert [by_id[i].context["body"] for i in ids[1:]] == [{"n": 1}, {"n": 2}]
-    assert [by_id[i].raw_body for i in ids[1:]] == [b'{"n":1}', b'{"n":2}']
 
 
 @pytest.mark.parametrize(
