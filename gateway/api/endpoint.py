@@ -15,18 +15,23 @@ executed (not JSON, not GraphQL, invalid) and 200 once execution started.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.api.cache import Answer, AnswerCache
-from gateway.api.context import Context
+from gateway.api.context import Connection, Context
 from gateway.api.errors import (
     SERVICE_UNAVAILABLE,
     TOO_LARGE,
@@ -35,7 +40,7 @@ from gateway.api.errors import (
     coded,
     is_request_error,
 )
-from gateway.api.limits import MAX_BODY
+from gateway.api.limits import CONNECTION_INIT_WAIT, MAX_BODY, MAX_SUBSCRIPTIONS
 from gateway.api.relations import RelationCache
 from gateway.api.schema import build_schema
 from gateway.core.errors import StoreUnavailable
@@ -92,17 +97,37 @@ def bearer(request: Request) -> str | None:
 
 
 class _View(GraphQL[Context, None]):
-    def __init__(self, runtime: Runtime, ide: bool) -> None:
+    """Strawberry's view. Over WebSocket it speaks graphql-transport-ws only, to pages of
+    the same origin (or clients that are not browsers), authenticated by the
+    `connection_init` payload; a refused token closes the socket with 4403."""
+
+    def __init__(self, runtime: Runtime, ide: bool, tokens: AdminTokens) -> None:
         super().__init__(
             build_schema(introspection=ide),
             graphql_ide=None,  # GraphiQL's page ships in the package: gateway/console
             allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_WAIT),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         )
         self.runtime = runtime
         self.relations = RelationCache()
+        self.tokens = tokens
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if isinstance(response, WebSocket):
+            return Context(
+                self.runtime, self.relations, connection=Connection(response, self.tokens)
+            )
         return Context(self.runtime, self.relations)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        connection = context.connection
+        assert connection is not None
+        connection.take(context.connection_params)
+        if not await connection.accepted():
+            raise ConnectionRejectionError
+        return cast(UnsetType, UNSET)
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson (a page of workflows is large); the standard encoder for what orjson
@@ -200,7 +225,7 @@ class GraphQLEndpoint:
         settings = runtime.settings
         self.ide = settings.dev if settings.introspection is None else settings.introspection
         self.tokens = AdminTokens(settings)
-        self.view = _View(runtime, self.ide)
+        self.view = _View(runtime, self.ide, self.tokens)
         registry = runtime.registry
         self.cache = AnswerCache(lambda: registry.generation)
 
@@ -209,6 +234,9 @@ class GraphQLEndpoint:
         await self.tokens.start()
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.view(scope, receive, send)  # authenticated by its connection_init
+            return
         request = Request(scope)
         if request.method == "POST" and not json_body(request):
             message = "a GraphQL request is a POST with Content-Type: application/json"
