@@ -14,7 +14,7 @@ executed (not JSON, not GraphQL, invalid) and 200 once execution started.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from datetime import timedelta
 from typing import Any, cast
 
@@ -22,10 +22,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -96,10 +97,24 @@ def bearer(request: Request) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go in text frames: the view's JSON is bytes (orjson),
+    which Strawberry would send as binary frames, and browser clients drop those."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class _View(GraphQL[Context, None]):
     """Strawberry's view. Over WebSocket it speaks graphql-transport-ws only, to pages of
     the same origin (or clients that are not browsers), authenticated by the
     `connection_init` payload; a refused token closes the socket with 4403."""
+
+    websocket_adapter_class = _TextFrames
 
     def __init__(self, runtime: Runtime, ide: bool, tokens: AdminTokens) -> None:
         super().__init__(

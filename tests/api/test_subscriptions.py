@@ -56,7 +56,9 @@ class Subscriber:
     async def receive(self, timeout: float = 20) -> dict[str, Any]:
         async with asyncio.timeout(timeout):
             while True:
-                message = json.loads(await self.socket.recv())
+                frame = await self.socket.recv()
+                assert isinstance(frame, str), "graphql-transport-ws messages are text frames"
+                message = json.loads(frame)
                 if message["type"] == "ping":
                     await self.socket.send(json.dumps({"type": "pong"}))
                     continue
