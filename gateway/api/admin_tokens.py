@@ -66,7 +66,6 @@ class TokenMutation:
 
     @strawberry.mutation(description="Delete a stored token: refused from the next request")
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        if not await tokens.revoke_token(item_id(id, what="token")):
+        if not await tokens.revoke_token(item_id(id, what="token"), info.context.runtime.events):
             raise NotFound(f"no token with id {id}")
-        info.context.runtime.events.revoked()  # open subscriptions check their tokens now
         return id

@@ -12,7 +12,8 @@ more; they never see the change's content beyond which execution to read.
   a batch of them in one PUBLISH, from a background task: the caller only appends to a
   list. A server subscribes to the channel while it has a watch open, so a change made by
   a worker reaches a console connected to any server. A change published while Redis is
-  unreachable is lost (logged); executions themselves are not affected.
+  unreachable is lost (logged); executions themselves are not affected. A token
+  revocation goes the same way, so every server's subscriptions check their tokens.
 
 Each watch is bounded: it holds at most `WATCH_BACKLOG` executions not yet read, one entry
 per execution (a newer change of the same execution replaces the older one: the reader
@@ -40,6 +41,7 @@ from gateway.core.settings import Settings
 
 log = logging.getLogger("gateway.events")
 WATCH_BACKLOG = 256
+REVOKED = b'"revoked"'  # in a batch, beside the changes: tokens were revoked
 _CONNECTION_ERRORS = (RedisError, OSError, TimeoutError)
 
 
@@ -133,14 +135,23 @@ class Events:
             if self._watches:
                 self._deliver(Change(execution_id, workflow_id, status))
             return
-        self._outbox.append(orjson.dumps([str(execution_id), workflow_id, status]))
-        if self._sender is None:
-            self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
+        self._post(orjson.dumps([str(execution_id), workflow_id, status]))
 
     def revoked(self) -> None:
-        """Admin tokens were revoked: every watch of this process checks its token again."""
+        """Admin tokens were revoked: every watch checks its token again, in this process
+        at once and, with Redis, in every server."""
+        self._revoke()
+        if self._redis is not None:
+            self._post(REVOKED)
+
+    def _revoke(self) -> None:
         for watch in self._watches:
             watch.revoked.set()
+
+    def _post(self, item: bytes) -> None:
+        self._outbox.append(item)
+        if self._sender is None:
+            self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
 
     @asynccontextmanager
     async def watch(self, workflow_id: int | None) -> AsyncIterator[Watch]:
@@ -208,8 +219,11 @@ class Events:
             if message is None:
                 continue
             try:
-                changes = orjson.loads(message["data"])
-                for execution_id, workflow_id, status in changes:
+                for item in orjson.loads(message["data"]):
+                    if item == "revoked":
+                        self._revoke()
+                        continue
+                    execution_id, workflow_id, status = item
                     self._deliver(Change(uuid.UUID(execution_id), int(workflow_id), status))
             except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
                 log.warning("execution changes: unreadable message on %s: %s", self.channel, exc)

@@ -8,6 +8,7 @@ import asyncio
 import base64
 import itertools
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from websockets.typing import Origin, Subprotocol
 
 from gateway.api.limits import MAX_SUBSCRIPTIONS
 from tests.processes import Server, serve, start_worker, stop
-from tests.support import TEST_ADMIN_TOKEN
+from tests.support import GATEWAY_BIN, TEST_ADMIN_TOKEN
 
 PAYMENTS = "/api/webhook:trigger/example-payment-events-key-0001"
 GITHUB = "/api/webhook:trigger/example-github-router-key-0001"
@@ -35,6 +36,7 @@ subscription ($workflowId: ID) {
     id status finishedAt workflow { key } jobs { nodeKey status }
   }
 }"""
+CREATE_TOKEN = 'mutation { createApiToken(name: "console") { token apiToken { id } } }'
 PROTOCOLS = [Subprotocol("graphql-transport-ws")]
 _ids = itertools.count(1)
 
@@ -210,9 +212,8 @@ async def test_a_refused_token_closes_the_socket_with_4403(
 async def test_a_revoked_token_closes_its_open_subscriptions(
     database_url: str, tmp_path: Path
 ) -> None:
-    create = 'mutation { createApiToken(name: "console") { token apiToken { id } } }'
     async with serve(database_url, tmp_path) as server:
-        made = (await graphql(server, create))["createApiToken"]
+        made = (await graphql(server, CREATE_TOKEN))["createApiToken"]
         async with subscriber(server, made["token"]) as client:
             await client.subscribe()
             await subscriptions_open(server, 1)
@@ -281,6 +282,45 @@ async def test_a_worker_run_reaches_a_subscriber_on_another_server(
 
     assert seen[-1]["status"] == "RESOLVED"
     assert len(seen[-1]["jobs"]) == 3
+
+
+@pytest.mark.postgres_only
+@pytest.mark.timeout(120)
+async def test_a_token_revoked_by_the_cli_closes_subscriptions_on_every_server(
+    database_url: str, tmp_path: Path, redis_url: str
+) -> None:
+    env = {"GATEWAY_REDIS_URL": redis_url, "GATEWAY_REDIS_PREFIX": f"test-{uuid.uuid4().hex}"}
+    async with (
+        serve(database_url, tmp_path, **env) as server_a,
+        serve(database_url, tmp_path, **env) as server_b,
+    ):
+        made = (await graphql(server_a, CREATE_TOKEN))["createApiToken"]
+        async with (
+            subscriber(server_a, made["token"]) as on_a,
+            subscriber(server_b, made["token"]) as on_b,
+        ):
+            await on_a.subscribe()
+            await on_b.subscribe()
+            await subscriptions_open(server_a, 1)
+            await subscriptions_open(server_b, 1)
+
+            revoke = [GATEWAY_BIN, "token", "revoke", str(made["apiToken"]["id"])]
+            process = await asyncio.create_subprocess_exec(
+                *revoke,
+                cwd=tmp_path,
+                env={
+                    **os.environ,
+                    **env,
+                    "GATEWAY_DATABASE_URL": database_url,
+                    "GATEWAY_CONFIG": "/nonexistent/gateway.toml",
+                },
+            )
+            assert await process.wait() == 0
+
+            for client in (on_a, on_b):  # well before the 30 s check
+                with pytest.raises(ConnectionClosed) as closed:
+                    await client.receive(timeout=15)
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
 
 @pytest.mark.sqlite_only
