@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import uvloop
 
+from gateway.api.limits import MAX_BODY
 from gateway.core.errors import ConfigError, DefinitionInvalid, GatewayError
 from gateway.core.logs import configure
 from gateway.core.settings import Settings, load_settings
@@ -222,6 +223,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         lifespan="on",
         log_config=None,
         timeout_graceful_shutdown=settings.shutdown_grace,
+        ws_max_size=MAX_BODY,  # a GraphQL message over WebSocket, as over HTTP (closed: 1009)
     )
     return 0
 

@@ -21,7 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin, Subprotocol
 
-from gateway.api.limits import MAX_SUBSCRIPTIONS
+from gateway.api.limits import MAX_BODY, MAX_SUBSCRIPTIONS
 from tests.processes import Server, serve, start_worker, stop
 from tests.support import GATEWAY_BIN, TEST_ADMIN_TOKEN
 
@@ -252,6 +252,12 @@ async def test_subscriptions_per_connection_are_bounded(database_url: str, tmp_p
             got[message["id"]] = message["payload"]["data"]["executionChanged"]["id"]
         assert set(got) == {*operations[1:], again}
         assert set(got.values()) == {execution_id}
+
+        # A message over the request limit closes the socket (1009, message too big).
+        await client.socket.send(" " * (MAX_BODY + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            await client.receive()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
 
 
 @pytest.mark.postgres_only
