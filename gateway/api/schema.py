@@ -13,7 +13,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.api import limits
 from gateway.api.admin_tokens import TokenMutation, TokenQuery
@@ -35,6 +36,14 @@ class GatewaySchema(strawberry.Schema):
         context = execution_context.context if execution_context is not None else None
         if getattr(context, "connection", None) is not None:
             errors[:] = [coded(error) for error in errors]
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Subscriptions only over a WebSocket (`stream`): an HTTP request with one is
+        refused with 400 before anything runs, instead of resolving to an error."""
+        allowed = kwargs.get("allowed_operation_types")
+        if allowed is not None:
+            kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
+        return await super().execute(*args, **kwargs)
 
 
 @cache

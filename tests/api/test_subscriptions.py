@@ -22,8 +22,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin, Subprotocol
 
 from gateway.api.limits import MAX_BODY, MAX_SUBSCRIPTIONS
+from tests.api.client import post
 from tests.processes import Server, serve, start_worker, stop
-from tests.support import GATEWAY_BIN, TEST_ADMIN_TOKEN
+from tests.support import GATEWAY_BIN, TEST_ADMIN_TOKEN, Gateway
 
 PAYMENTS = "/api/webhook:trigger/example-payment-events-key-0001"
 GITHUB = "/api/webhook:trigger/example-github-router-key-0001"
@@ -345,3 +346,10 @@ async def test_errors_over_the_socket_carry_their_codes(database_url: str, tmp_p
     assert "workflowId" in errors[0]["message"]
     assert (invalid["id"], invalid["type"]) == (unknown, "error")
     assert invalid["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_subscription_over_http_is_refused_before_it_runs(gateway: Gateway) -> None:
+    response = await post(gateway, "subscription { executionChanged { id } }")
+
+    assert response.status_code == 400
+    assert "subscriptions are not allowed" in response.text
