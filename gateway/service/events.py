@@ -74,8 +74,9 @@ class Watch:
             self.dropped += 1
         self._ready.set()
 
-    async def next(self, timeout: float | None = None) -> Change | None:
-        """The oldest waiting change; None after `timeout` seconds or a revocation."""
+    async def next(self, timeout: float | None = None) -> list[Change]:
+        """Every waiting change, oldest first, once there is one; none after `timeout`
+        seconds or a revocation."""
         if not self._waiting:
             self._ready.clear()
             revoked = asyncio.ensure_future(self.revoked.wait())
@@ -85,9 +86,9 @@ class Watch:
             finally:
                 ready.cancel()
                 revoked.cancel()
-            if not self._waiting:
-                return None
-        return self._waiting.popitem(last=False)[1]
+        changes = list(self._waiting.values())
+        self._waiting.clear()
+        return changes
 
 
 class Events:

@@ -21,9 +21,8 @@ async def test_a_watch_gets_its_workflow_only_in_order() -> None:
     for each in (first, other, second):
         watch.offer(each)
 
-    assert await watch.next() == first
-    assert await watch.next() == second
-    assert await watch.next(timeout=0) is None
+    assert await watch.next() == [first, second]
+    assert await watch.next(timeout=0) == []
 
 
 async def test_a_newer_change_of_a_waiting_execution_replaces_it() -> None:
@@ -34,8 +33,8 @@ async def test_a_newer_change_of_a_waiting_execution_replaces_it() -> None:
     watch.offer(later)
     watch.offer(change(status="RESOLVED", execution_id=execution))
 
-    assert await watch.next() == later  # the execution went to the back with its newest change
-    assert (await watch.next()) == Change(execution, 1, "RESOLVED")
+    # The execution went to the back with its newest change.
+    assert await watch.next() == [later, Change(execution, 1, "RESOLVED")]
 
 
 async def test_a_slow_watch_drops_its_oldest_changes_past_the_backlog() -> None:
@@ -45,9 +44,8 @@ async def test_a_slow_watch_drops_its_oldest_changes_past_the_backlog() -> None:
         watch.offer(each)
 
     assert watch.dropped == 10
-    read = [await watch.next(timeout=0) for _ in range(WATCH_BACKLOG)]
-    assert read == changes[10:]
-    assert await watch.next(timeout=0) is None
+    assert await watch.next(timeout=0) == changes[10:]
+    assert await watch.next(timeout=0) == []
 
 
 async def test_publishing_reaches_open_watches_only_and_costs_nothing_unheard() -> None:
@@ -60,9 +58,9 @@ async def test_publishing_reaches_open_watches_only_and_costs_nothing_unheard() 
         assert events.active and len(events) == 1
         published = uuid.uuid4()
         events.publish(published, 7, "STARTED")
-        assert await watch.next(timeout=0) == Change(published, 7, "STARTED")
+        assert await watch.next(timeout=0) == [Change(published, 7, "STARTED")]
         events.revoked()
-        assert await watch.next(timeout=5) is None and watch.revoked.is_set()
+        assert await watch.next(timeout=5) == [] and watch.revoked.is_set()
 
     assert len(events) == 0 and not events.active
     await events.stop()
