@@ -10,8 +10,9 @@ more; they never see the change's content beyond which execution to read.
   with no watch open, publishing is one attribute test.
 - With Redis every process (servers and workers) publishes its changes on one channel,
   a batch of them in one PUBLISH, from a background task: the caller only appends to a
-  list. A server subscribes to the channel while it has a watch open, so a change made by
-  a worker reaches a console connected to any server. A change published while Redis is
+  list. A server subscribes to the channel when its first watch opens (and stays
+  subscribed, resubscribing after a lost connection), so a change made by a worker
+  reaches a console connected to any server. A change published while Redis is
   unreachable is lost (logged); executions themselves are not affected. A token
   revocation goes the same way, so every server's subscriptions check their tokens.
 
