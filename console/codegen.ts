@@ -1,9 +1,8 @@
-// Types for the console's operations (src/graphql/*.graphql) from the checked-in SDL, plus
-// src/graphql/expected.graphql: what the console asks for that the API does not have yet.
+// Types for the console's operations (src/graphql/*.graphql) from the checked-in SDL.
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
 const config: CodegenConfig = {
-  schema: ["../schema/gateway.graphql", "src/graphql/expected.graphql"],
+  schema: ["../schema/gateway.graphql"],
   documents: ["src/graphql/*.graphql"],
   generates: {
     "src/graphql/generated.ts": {

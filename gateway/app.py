@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from gateway.api.endpoint import GraphQLEndpoint
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Gateway:
         routes=[
             Route(WEBHOOK_ROUTE, webhook),
             Route("/graphql", with_graphiql(graphql, graphql.ide)),
+            WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz),
             Route("/readyz", readyz(runtime)),
             Route("/metrics", metrics(runtime.metrics)),

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import orjson
 import uvloop
 
+from gateway.api.limits import MAX_BODY
 from gateway.core.errors import ConfigError, DefinitionInvalid, GatewayError
 from gateway.core.logs import configure
 from gateway.core.settings import Settings, load_settings
@@ -28,6 +29,7 @@ from gateway.core.statuses import ExecutionStatus
 from gateway.core.tuning import tune_process
 from gateway.security.secrets import SecretBox
 from gateway.service import database, executions, tokens
+from gateway.service.events import Events
 from gateway.service.worker import serve_worker
 from gateway.workflows.apply import apply_documents, prepare, trigger_url
 from gateway.workflows.documents import read_sources
@@ -170,12 +172,22 @@ async def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             for row in await tokens.list_tokens():
                 used = row.last_used_at.isoformat() if row.last_used_at else "never used"
                 print(f"{row.id}  {row.name or '-':<24} {row.created_at.isoformat()}  {used}")
-        elif not await tokens.revoke_token(args.id):
+        elif not await _revoke(settings, args.id):
             print(f"error: no token {args.id}", file=sys.stderr)
             return 1
         return 0
 
     return await _with_store(settings, work)
+
+
+async def _revoke(settings: Settings, token_id: int) -> bool:
+    """Revoke, and with Redis tell the servers (their open subscriptions check their tokens)."""
+    events = Events(settings)
+    await events.start()
+    try:
+        return await tokens.revoke_token(token_id, events)
+    finally:
+        await events.stop()
 
 
 async def preflight(settings: Settings, serves_api: bool = True) -> None:
@@ -233,6 +245,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             lifespan="on",
             log_config=None,
             timeout_graceful_shutdown=settings.shutdown_grace,
+            ws_max_size=MAX_BODY,  # a GraphQL message over WebSocket, as over HTTP (closed: 1009)
         )
     except SystemExit as exc:
         if exc.code not in (0, None):  # uvicorn's own exit: start-up failed

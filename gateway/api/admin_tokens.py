@@ -11,6 +11,7 @@ from datetime import datetime
 
 import strawberry
 
+from gateway.api.context import Info
 from gateway.api.errors import bad_input
 from gateway.api.queries import item_id
 from gateway.core.errors import NotFound
@@ -64,7 +65,7 @@ class TokenMutation:
         return NewApiToken(token=token, api_token=ApiToken.from_stored(stored))
 
     @strawberry.mutation(description="Delete a stored token: refused from the next request")
-    async def revoke_api_token(self, id: strawberry.ID) -> strawberry.ID:
-        if not await tokens.revoke_token(item_id(id, what="token")):
+    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        if not await tokens.revoke_token(item_id(id, what="token"), info.context.runtime.events):
             raise NotFound(f"no token with id {id}")
         return id

@@ -14,19 +14,25 @@ executed (not JSON, not GraphQL, invalid) and 200 once execution started.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
+from collections.abc import Mapping, MutableMapping
+from datetime import timedelta
+from typing import Any, cast
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.api.cache import Answer, AnswerCache
-from gateway.api.context import Context
+from gateway.api.context import Connection, Context
 from gateway.api.errors import (
     SERVICE_UNAVAILABLE,
     TOO_LARGE,
@@ -35,7 +41,7 @@ from gateway.api.errors import (
     coded,
     is_request_error,
 )
-from gateway.api.limits import MAX_BODY
+from gateway.api.limits import CONNECTION_INIT_WAIT, MAX_BODY, MAX_SUBSCRIPTIONS
 from gateway.api.relations import RelationCache
 from gateway.api.schema import build_schema
 from gateway.core.errors import StoreUnavailable
@@ -91,18 +97,52 @@ def bearer(request: Request) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go in text frames: the view's JSON is bytes (orjson),
+    which Strawberry would send as binary frames, and browser clients drop those."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class _View(GraphQL[Context, None]):
-    def __init__(self, runtime: Runtime, ide: bool) -> None:
+    """Strawberry's view. Over WebSocket it speaks graphql-transport-ws only, to pages of
+    the same origin (or clients that are not browsers), authenticated by the
+    `connection_init` payload; a refused token closes the socket with 4403."""
+
+    websocket_adapter_class = _TextFrames
+
+    def __init__(self, runtime: Runtime, ide: bool, tokens: AdminTokens) -> None:
         super().__init__(
             build_schema(introspection=ide),
             graphql_ide=None,  # GraphiQL's page ships in the package: gateway/console
             allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_WAIT),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         )
         self.runtime = runtime
         self.relations = RelationCache()
+        self.tokens = tokens
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if isinstance(response, WebSocket):
+            return Context(
+                self.runtime, self.relations, connection=Connection(response, self.tokens)
+            )
         return Context(self.runtime, self.relations)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        connection = context.connection
+        assert connection is not None
+        connection.take(context.connection_params)
+        if not await connection.accepted():
+            raise ConnectionRejectionError
+        return cast(UnsetType, UNSET)
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson (a page of workflows is large); the standard encoder for what orjson
@@ -200,7 +240,7 @@ class GraphQLEndpoint:
         settings = runtime.settings
         self.ide = settings.dev if settings.introspection is None else settings.introspection
         self.tokens = AdminTokens(settings)
-        self.view = _View(runtime, self.ide)
+        self.view = _View(runtime, self.ide, self.tokens)
         registry = runtime.registry
         self.cache = AnswerCache(lambda: registry.generation)
 
@@ -209,6 +249,9 @@ class GraphQLEndpoint:
         await self.tokens.start()
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.view(scope, receive, send)  # authenticated by its connection_init
+            return
         request = Request(scope)
         if request.method == "POST" and not json_body(request):
             message = "a GraphQL request is a POST with Content-Type: application/json"

@@ -38,6 +38,10 @@ MAX_BODY = 4 * 1024 * 1024  # bytes of one request; documents belong in variable
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 CACHE_SIZE = 512  # distinct operation texts kept parsed and validated
+# A WebSocket: operations at once (subscriptions, and anything else sent over it), and how
+# long it may stay open without its connection_init (then closed with 4408).
+MAX_SUBSCRIPTIONS = 10
+CONNECTION_INIT_WAIT = 10
 
 _LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
     depth_validator(MAX_DEPTH, None),

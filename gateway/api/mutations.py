@@ -231,9 +231,11 @@ class Mutation:
 
     @strawberry.mutation(description="Run an execution's request again, on the current version")
     async def replay_execution(self, info: Info, id: strawberry.ID) -> Execution:
-        row = await executions.replay(execution_id(id), info.context.runtime.executor)
+        runtime = info.context.runtime
+        row = await executions.replay(execution_id(id), runtime.executor, runtime.events)
         return Execution.from_row(row)
 
     @strawberry.mutation(description="Cancel a QUEUED or STARTED execution")
     async def cancel_execution(self, info: Info, id: strawberry.ID) -> Execution:
-        return Execution.from_row(await executions.cancel(execution_id(id)))
+        row = await executions.cancel(execution_id(id), info.context.runtime.events)
+        return Execution.from_row(row)

@@ -13,22 +13,37 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.api import limits
 from gateway.api.admin_tokens import TokenMutation, TokenQuery
-from gateway.api.errors import log_unexpected
+from gateway.api.errors import coded, log_unexpected
 from gateway.api.execution import LeafFastContext
 from gateway.api.mutations import Mutation
 from gateway.api.queries import Query
+from gateway.api.subscriptions import Subscription
 
 
 class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log only what is masked: a user's mistake is their answer, not a server error."""
+        """Log only what is masked: a user's mistake is their answer, not a server error.
+        The errors of an operation over a WebSocket get their codes here, in place: they
+        are not sent through the HTTP view's `process_result`, which codes the others."""
         log_unexpected(errors)
+        context = execution_context.context if execution_context is not None else None
+        if getattr(context, "connection", None) is not None:
+            errors[:] = [coded(error) for error in errors]
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Subscriptions only over a WebSocket (`stream`): an HTTP request with one is
+        refused with 400 before anything runs, instead of resolving to an error."""
+        allowed = kwargs.get("allowed_operation_types")
+        if allowed is not None:
+            kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
+        return await super().execute(*args, **kwargs)
 
 
 @cache
@@ -37,6 +52,7 @@ def build_schema(introspection: bool) -> GatewaySchema:
     return GatewaySchema(
         query=merge_types("Query", (Query, TokenQuery)),
         mutation=merge_types("Mutation", (Mutation, TokenMutation)),
+        subscription=Subscription,
         extensions=limits.extensions(introspection),
         execution_context_class=LeafFastContext,
     )

@@ -65,6 +65,9 @@ class Runner:
         self.lease = lease
         self.on_parked: Callable[[uuid.UUID, datetime], None] = _nowhere
         """How a parked execution gets run again at its time: set by the executor."""
+        self.on_changed: Callable[[uuid.UUID, int, str], None] = _unheard
+        """Told (execution id, workflow id, status) after each change of status this runner
+        commits: set by the process (the events bus, service/events.py)."""
 
     async def run(self, execution_id: uuid.UUID) -> ExecutionStatus | None:
         """Claim and run one execution to its end; None when it was not ours to run. The
@@ -78,6 +81,7 @@ class Runner:
     async def run_claimed(self, claimed: claims.Claimed) -> ExecutionStatus | None:
         """Run an execution this process has claimed."""
         execution_id = claimed.id
+        self.on_changed(execution_id, claimed.workflow_id, ExecutionStatus.STARTED.value)
         workflow = await self.registry.version(claimed.version_id)
         if workflow is None:
             await self._finish(claimed, RunResult(ExecutionStatus.ERROR, error="version missing"))
@@ -158,6 +162,7 @@ class Runner:
                 fresh=claimed.attempts == 1 and claimed.state is None,
             )
         )
+        self.on_changed(claimed.id, claimed.workflow_id, result.status.value)
 
     async def _park(self, claimed: claims.Claimed, result: RunResult) -> None:
         parked = result.parked
@@ -174,6 +179,7 @@ class Runner:
             )
         )
         self.on_parked(claimed.id, parked.resume_at)
+        self.on_changed(claimed.id, claimed.workflow_id, ExecutionStatus.QUEUED.value)
         log.info(
             "execution parked until %s",
             parked.resume_at.isoformat(),
@@ -199,6 +205,10 @@ class Runner:
 
 def _nowhere(execution_id: uuid.UUID, at: datetime) -> None:
     """No scheduler: the sweeps pick a parked execution up once it is due."""
+
+
+def _unheard(execution_id: uuid.UUID, workflow_id: int, status: str) -> None:
+    """Nobody to tell."""
 
 
 def _ids(execution_id: uuid.UUID, workflow: CompiledWorkflow) -> dict[str, str]:

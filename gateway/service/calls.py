@@ -133,6 +133,9 @@ class Calls:
             if key is None:
                 raise
             return await self.duplicate(workflow, key, wait=0)
+        self.runtime.events.publish(
+            execution_id, workflow.workflow_id, ExecutionStatus.QUEUED.value
+        )
         self.runtime.executor.submit(execution_id, (call.context, call.raw))
         return Reply(*sent, str(execution_id))
 
@@ -154,7 +157,10 @@ class Calls:
         sent = sync_answer(result, id_text)
         writes: list[asyncio.Future[Any]] = []
         if keeps(workflow.keep_executions, result.status):
-            writes.append(self._record(workflow, call, execution_id, started_at, result, sent))
+            record = self._record(workflow, call, execution_id, started_at, result, sent)
+            if self.runtime.events.active:
+                record.add_done_callback(self._published(workflow, execution_id, result))
+            writes.append(record)
         if key is not None:
             op = SettleKey(workflow.workflow_id, key, execution_id, stored(sent))
             writes.append(self.runtime.writer.write_soon(op))
@@ -185,6 +191,17 @@ class Calls:
                 )
 
         return logged
+
+    def _published(
+        self, workflow: CompiledWorkflow, execution_id: uuid.UUID, result: RunResult
+    ) -> Callable[[asyncio.Future[Any]], None]:
+        """Once the record is committed, its creation is published (with its end status)."""
+
+        def published(future: asyncio.Future[Any]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                self.runtime.events.publish(execution_id, workflow.workflow_id, result.status.value)
+
+        return published
 
     async def duplicate(self, workflow: CompiledWorkflow, key: str, wait: float) -> Reply:
         """The first call's answer for a repeated key; runs nothing."""

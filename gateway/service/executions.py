@@ -14,6 +14,7 @@ from gateway.core.errors import Conflict, NotFound
 from gateway.core.ids import new_id
 from gateway.core.statuses import ExecutionStatus
 from gateway.executors.base import Executor
+from gateway.service.events import Events
 from gateway.service.reads import ExecutionRecord
 from gateway.store import interventions, reads
 
@@ -28,18 +29,24 @@ async def recent(
     return await reads.list_executions(workflow_key, status, limit, with_jobs)
 
 
-async def replay(execution_id: uuid.UUID, executor: Executor) -> ExecutionRecord:
+async def replay(
+    execution_id: uuid.UUID, executor: Executor, events: Events | None = None
+) -> ExecutionRecord:
     """A new QUEUED execution with the request of `execution_id`, on its workflow's current
-    version, handed to `executor`; NotFound when there is no such execution."""
+    version, handed to `executor` (and published on `events`); NotFound when there is no
+    such execution."""
     row = await interventions.replay(execution_id, new_id(), utcnow())
     if row is None:
         raise NotFound(f"no execution with id {execution_id}")
+    if events is not None:
+        events.publish(row.id, row.workflow_id, ExecutionStatus.QUEUED.value)
     executor.submit(row.id)
     return row
 
 
-async def cancel(execution_id: uuid.UUID) -> ExecutionRecord:
-    """QUEUED or STARTED → CANCELED; NotFound, or Conflict when it has already ended."""
+async def cancel(execution_id: uuid.UUID, events: Events | None = None) -> ExecutionRecord:
+    """QUEUED or STARTED → CANCELED (published on `events`); NotFound, or Conflict when it
+    has already ended."""
     canceled, row = await interventions.cancel(execution_id, utcnow())
     if row is None:
         raise NotFound(f"no execution with id {execution_id}")
@@ -48,4 +55,6 @@ async def cancel(execution_id: uuid.UUID) -> ExecutionRecord:
             f"execution {execution_id} is {ExecutionStatus(row.status).value}: only QUEUED "
             "or STARTED executions can be canceled"
         )
+    if events is not None:
+        events.publish(row.id, row.workflow_id, ExecutionStatus.CANCELED.value)
     return row

@@ -85,6 +85,11 @@ class Metrics:
             "Age of the oldest execution waiting to run: how far behind the executors are",
             registry=self.registry,
         )
+        self.subscriptions = Gauge(
+            "gateway_subscriptions",
+            "GraphQL subscriptions open on this server",
+            registry=self.registry,
+        )
 
     async def render(self) -> bytes:
         """The text exposition, with the database-backed gauges refreshed first."""

@@ -14,6 +14,7 @@ from gateway.executors.arq import ArqExecutor
 from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
+from gateway.service.events import Events
 from gateway.service.housekeeping import Housekeeper
 from gateway.service.limits import Limits
 from gateway.service.metrics import Metrics
@@ -37,6 +38,7 @@ class Runtime:
     housekeeper: Housekeeper = field(init=False)
     metrics: Metrics = field(init=False)
     limits: Limits = field(init=False)
+    events: Events = field(init=False)
 
     def __post_init__(self) -> None:
         self.env = self.settings.template_env_values
@@ -45,9 +47,12 @@ class Runtime:
         self.writer = ExecutionWriter()
         self.housekeeper = Housekeeper(self.settings)
         self.metrics = Metrics()
+        self.events = Events(self.settings)
+        self.metrics.subscriptions.set_function(self.events.__len__)
         self.runner = Runner(self.registry, self.writer, self.env)
         self.executor = self._executor()
         self.runner.on_parked = self.executor.schedule
+        self.runner.on_changed = self.events.publish
 
     def _executor(self) -> Executor:
         """arq when Redis is configured (workers run executions), else the embedded pool."""
@@ -67,11 +72,13 @@ class Runtime:
         await self.registry.start()
         await self.writer.start()
         await outbound.start(self.settings.outbound_allow)
+        await self.events.start()
         await self.executor.start()
 
     async def stop(self) -> None:
         await self.housekeeper.stop()
         await self.executor.stop()
+        await self.events.stop()
         await outbound.stop()
         await self.writer.stop()
         await self.registry.stop()

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.core.errors import ConfigError
 from gateway.core.records import StoredToken
 from gateway.core.settings import Settings
+from gateway.service.events import Events
 from gateway.store import tokens
 
 log = logging.getLogger("gateway.api")
@@ -50,9 +51,13 @@ async def list_tokens() -> list[StoredToken]:
     return await tokens.list_tokens()
 
 
-async def revoke_token(token_id: int) -> bool:
-    """Delete a stored token; False when there is none with this id."""
-    return await tokens.delete_token(token_id)
+async def revoke_token(token_id: int, events: Events | None = None) -> bool:
+    """Delete a stored token; False when there is none with this id. Open subscriptions
+    (their tokens checked again) hear of it through `events`."""
+    deleted = await tokens.delete_token(token_id)
+    if deleted and events is not None:
+        events.revoked()
+    return deleted
 
 
 async def any_configured(settings: Settings) -> bool:

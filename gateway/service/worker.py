@@ -42,6 +42,7 @@ from gateway.core.stopping import Stop, stop_task
 from gateway.executors.arq import JOB, deliver_many, redis_settings
 from gateway.executors.batch_worker import BatchWorker
 from gateway.executors.runner import Runner
+from gateway.service.events import Events
 from gateway.service.housekeeping import Housekeeper
 from gateway.store import claims
 from gateway.store.db import close_store, open_store
@@ -70,6 +71,8 @@ class WorkerProcess:
             self.registry, self.writer, settings.template_env_values, lease=settings.lease
         )
         self.runner.on_parked = self._schedule
+        self.events = Events(settings)
+        self.runner.on_changed = self.events.publish
         self.housekeeper = Housekeeper(settings)
         self.pool: ArqRedis | None = None
         self._running: set[uuid.UUID] = set()
@@ -85,6 +88,7 @@ class WorkerProcess:
             await outbound.start(self.settings.outbound_allow)
         await self.registry.start()
         await self.writer.start()
+        await self.events.start()
         await self.housekeeper.start()
         self._stop = Stop()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweep")
@@ -96,6 +100,7 @@ class WorkerProcess:
         await self.hand_back()
         await self.housekeeper.stop()
         await self.writer.stop()
+        await self.events.stop()
         await self.registry.stop()
         if self.standalone:
             await outbound.stop()

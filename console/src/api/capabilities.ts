@@ -1,6 +1,6 @@
-// Operations written against src/graphql/expected.graphql, which the server may not have yet.
-// Each is tried once; a GRAPHQL_VALIDATION_FAILED answer (unknown field or argument) marks it
-// missing for the rest of the page's life and its fallback runs instead.
+// Operations a server of an older version may not have. Each is tried once; a
+// GRAPHQL_VALIDATION_FAILED answer (unknown field or argument) marks it missing for the rest
+// of the page's life and its fallback runs instead.
 import { store } from "../app/store";
 import { ApiError } from "./client";
 

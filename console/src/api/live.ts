@@ -1,6 +1,7 @@
 // Live executions over graphql-transport-ws (graphql-ws), authenticated by the connection
-// payload. When the server has no subscription (the socket is refused, or the operation is
-// unknown) `liveExecutions` is marked missing and the lists poll instead.
+// payload. When the socket is refused before its acknowledgement (a proxy that does not pass
+// WebSockets, or a server without subscriptions) or the operation is unknown,
+// `liveExecutions` is marked missing and the lists poll instead.
 import { type Client, createClient } from "graphql-ws";
 import { session } from "../app/session";
 import {

@@ -64,7 +64,10 @@ export function ExecutionList({ workflowId }: { workflowId: string | null }) {
         void refresh();
         setTick((t) => t + 1);
       },
-      onLive: (on) => setLive(on ? "on" : "off"),
+      onLive: (on) => {
+        setLive(on ? "on" : "off");
+        if (on) void refresh(); // what changed between the first load and the subscription
+      },
     });
   }, [workflowId, status, since, until]);
 
@@ -97,7 +100,7 @@ export function ExecutionList({ workflowId }: { workflowId: string | null }) {
             ? "Live"
             : live === "connecting"
               ? "Connecting…"
-              : "Live updates unavailable on this server: refreshed every 2 seconds"}
+              : "Live updates unavailable (the WebSocket was refused): refreshed every 2 seconds"}
         </p>
       </div>
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Execution filters">

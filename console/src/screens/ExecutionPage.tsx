@@ -1,7 +1,9 @@
 // One execution: what came in (headers, query, body, raw body), the jobs on a timeline with
-// each result, the answer, and replay / cancel. Refreshed every second while it runs.
+// each result, the answer, and replay / cancel. Refreshed on each of its changes while it
+// runs (the subscription), or every second when live updates are unavailable.
 import { useEffect, useState } from "preact/hooks";
 import { request } from "../api/client";
+import { watchExecutions } from "../api/live";
 import { asApiError, useLoad } from "../api/useQuery";
 import { navigate } from "../app/router";
 import { CancelExecutionDocument, ExecutionDocument, ReplayExecutionDocument } from "../graphql/generated";
@@ -23,11 +25,29 @@ export function ExecutionPage({ id }: { id: string }) {
   const execution = loaded.data;
   const running = execution ? RUNNING.has(execution.status) : false;
 
+  const workflowId = execution?.workflow.id ?? null;
   useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => void loaded.reload(), 1000);
-    return () => clearInterval(timer);
-  }, [running, id]);
+    if (!running || !workflowId) return;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const stop = watchExecutions(workflowId, {
+      onChange: (changed) => {
+        if (changed.id === id) void loaded.reload();
+      },
+      onLive: (on) => {
+        if (on) {
+          clearInterval(timer);
+          timer = undefined;
+          void loaded.reload(); // what changed before the subscription started
+        } else if (timer === undefined) {
+          timer = setInterval(() => void loaded.reload(), 1000);
+        }
+      },
+    });
+    return () => {
+      stop();
+      clearInterval(timer);
+    };
+  }, [running, id, workflowId]);
 
   if (!execution) {
     return (

@@ -1,4 +1,4 @@
-// A page of workflows with the list's filters. With the API's search (expected.graphql) the
+// A page of workflows with the list's filters. With the API's search (this server's) the
 // server filters; without it, pages of 100 are read and filtered here, a bounded number per
 // page shown, and the last execution of each row is asked for one by one.
 import { withFallback } from "../api/capabilities";

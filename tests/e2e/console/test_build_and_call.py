@@ -119,6 +119,7 @@ def test_build_a_workflow_call_it_and_watch_it_run(page: Page, served: Served) -
     assert url == served.data(WORKFLOW, id=workflow_id)["workflow"]["trigger"]["url"]
     page.get_by_role("link", name="Executions", exact=True).last.click()
     expect(page.get_by_text("No executions match.")).to_be_visible()
+    expect(page.get_by_role("status").get_by_text("Live", exact=True)).to_be_visible()  # no polling
 
     answer = httpx.post(url, content=EXAMPLE, headers={"content-type": "application/json"})
     assert answer.status_code == 200 and answer.json() == {"paid": True, "amount": 1200}

@@ -1,6 +1,6 @@
 """Journey 6: with PostgreSQL, Redis and a separate `gateway worker`, an execution the worker
-runs appears in a console connected to the server, without a reload — live once the API has
-its subscription, by the console's polling until then (the test waits on what is seen)."""
+runs appears in a console connected to the server, without a reload: live, through the
+subscription (the list says "Live", so it does not poll)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def test_an_execution_run_by_a_worker_appears_in_the_open_list(page: Page, serve
     page.get_by_role("link", name="Payment provider events").click()
     page.get_by_role("link", name="Executions").last.click()
     expect(page.get_by_text("No executions match.")).to_be_visible()
+    expect(page.get_by_role("status").get_by_text("Live", exact=True)).to_be_visible()
 
     event = {"id": "evt_w", "type": "payment_intent.succeeded", "data": {"object": {"amount": 5}}}
     answer = httpx.post(
