@@ -14,6 +14,7 @@ from gateway.executors.arq import ArqExecutor
 from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
+from gateway.service.captures import Captures
 from gateway.service.housekeeping import Housekeeper
 from gateway.service.limits import Limits
 from gateway.service.metrics import Metrics
@@ -37,6 +38,7 @@ class Runtime:
     housekeeper: Housekeeper = field(init=False)
     metrics: Metrics = field(init=False)
     limits: Limits = field(init=False)
+    captures: Captures = field(init=False)
 
     def __post_init__(self) -> None:
         self.env = self.settings.template_env_values
@@ -45,6 +47,7 @@ class Runtime:
         self.writer = ExecutionWriter()
         self.housekeeper = Housekeeper(self.settings)
         self.metrics = Metrics()
+        self.captures = Captures(self.settings)
         self.runner = Runner(self.registry, self.writer, self.env)
         self.executor = self._executor()
         self.runner.on_parked = self.executor.schedule
@@ -65,6 +68,7 @@ class Runtime:
         if self.settings.workflows_dir:
             await self.apply_directory(self.settings.workflows_dir)
         await self.registry.start()
+        await self.captures.start()
         await self.writer.start()
         await outbound.start(self.settings.outbound_allow)
         await self.executor.start()
@@ -75,6 +79,7 @@ class Runtime:
         await outbound.stop()
         await self.writer.stop()
         await self.registry.stop()
+        await self.captures.stop()
         await self.limits.close()
         await close_store()
 

@@ -30,7 +30,9 @@ TRIGGER_FIELDS = frozenset(
     {"key", "basicAuthentication", "request", "response", "signature", "deduplicate", "rateLimit"}
 )
 RULE_FIELDS = frozenset({"key", "alias", "var", "_var", "required", "type"})
-NODE_FIELDS = frozenset({"key", "type", "title", "config", "upstream", "branchIndex", "branches"})
+NODE_FIELDS = frozenset(
+    {"key", "type", "title", "config", "upstream", "branchIndex", "branches", "pinned"}
+)
 SOURCES = ("headers", "query", "body")
 
 
@@ -292,6 +294,8 @@ def _flatten(
             "upstream": item.get("upstream", upstream) if upstream is None else upstream,
             "branchIndex": item.get("branchIndex", branch) if upstream is None else branch,
         }
+        if item.get("pinned") is not None:
+            node["pinned"] = item["pinned"]  # the result a test run gives it (docs/testing.md)
         out.append(node)
         _flatten_branches(item.get("branches"), node, where, out, problems)
 
@@ -357,6 +361,8 @@ def nest(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if node.get("title"):
                 item["title"] = node["title"]
             item["config"] = node.get("config") or {}
+            if node.get("pinned") is not None:
+                item["pinned"] = node["pinned"]
             indices = sorted(i for (up, i) in children if up == node["key"] and i is not None)
             if indices:
                 item["branches"] = {str(i): build((node["key"], i)) for i in indices}
