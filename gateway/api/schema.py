@@ -21,6 +21,7 @@ from gateway.api.errors import log_unexpected
 from gateway.api.execution import LeafFastContext
 from gateway.api.mutations import Mutation
 from gateway.api.queries import Query
+from gateway.api.testing import TestingMutation, TestingQuery
 
 
 class GatewaySchema(strawberry.Schema):
@@ -35,8 +36,8 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(introspection: bool) -> GatewaySchema:
     """The schema with its limits; introspection on or off (built once for each)."""
     return GatewaySchema(
-        query=merge_types("Query", (Query, TokenQuery)),
-        mutation=merge_types("Mutation", (Mutation, TokenMutation)),
+        query=merge_types("Query", (Query, TokenQuery, TestingQuery)),
+        mutation=merge_types("Mutation", (Mutation, TokenMutation, TestingMutation)),
         extensions=limits.extensions(introspection),
         execution_context_class=LeafFastContext,
     )

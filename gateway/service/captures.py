@@ -140,6 +140,18 @@ class Captures:
         return stored
 
 
+async def get_capture(capture_id: int) -> CaptureRow | None:
+    return await store.get_capture(capture_id)
+
+
+async def workflow_captures(workflow_id: int, limit: int) -> list[CaptureRow]:
+    return await store.workflow_captures(workflow_id, limit)
+
+
+async def calls_of(capture_ids: list[int], after: int = 0, limit: int = 100) -> list[CallRow]:
+    return await store.calls_of(capture_ids, after, limit)
+
+
 async def prune(now_minus: timedelta = KEPT_FOR) -> int:
     return await store.prune_captures(utcnow() - now_minus)
 

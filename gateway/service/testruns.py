@@ -186,6 +186,12 @@ async def stored_target(key: str, settings: Settings, box: SecretBox) -> Target:
     return Target(workflow, found.definition, trigger_key, documents[0]["version"])
 
 
+async def stored_document(key: str) -> dict[str, Any] | None:
+    """The stored document of workflow `key` (its secrets in their stored form), if any."""
+    documents = await definitions.load_documents([key])
+    return documents[0] if documents else None
+
+
 async def workflow_key_of(workflow_id: int) -> str:
     key = await lookups.workflow_key(workflow_id)
     if key is None:

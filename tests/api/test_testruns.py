@@ -1,0 +1,244 @@
+"""testRunWorkflow (docs/testing.md, Test run): the full trace, side effects held back unless
+asked, the production checks applied, nothing stored unless asked."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.api.client import data, error
+from tests.conftest import SettingsFactory
+from tests.httpserver import Answer, Received, TestServer
+from tests.support import Gateway, running_gateway
+
+RUN = """
+mutation Run($key: String, $document: JSON, $request: TestRequestInput, $call: ID,
+             $execution: ID, $sideEffects: Boolean! = false, $skip: Boolean! = false,
+             $record: Boolean! = false) {
+  testRunWorkflow(workflowKey: $key, document: $document, request: $request,
+                  capturedCallId: $call, executionId: $execution, sideEffects: $sideEffects,
+                  skipAuthentication: $skip, record: $record) {
+    workflow version sync origin authentication status rejected error executionId
+    answer { status headers body }
+    context
+    nodes { key type status result error durationMs branch rendered note request }
+  }
+}
+"""
+
+# A Stripe-style workflow: basic auth, parse rules, a request to a CRM, a branch, an answer.
+PAYMENTS = """
+key: payments
+sync: true
+trigger:
+  basicAuthentication: {username: stripe, password: s3cret-pass}
+  request:
+    body:
+      - {key: type, required: true, type: string}
+      - {key: data.object.amount, var: amount, type: integer}
+nodes:
+  - key: notify
+    type: request
+    config:
+      method: POST
+      url: "{crm}/payments"
+      data: {amount: "{{$context.body.amount}}"}
+  - key: paid
+    type: condition
+    config:
+      rejectOnFalse: false
+      calculation: {group: {type: and, calculations: [
+        {calculator: equal, operands: ["{{$context.body.type}}", payment_intent.succeeded]}]}}
+    branches:
+      "1": [{key: ok, type: response, config: {statusCode: 200, body: {paid: "{{$context.body.amount}}", crm: "{{$jobsMapByNodeKey.notify}}"}}}]
+      "0": [{key: ignored, type: response, config: {statusCode: 202, body: {ignored: true}}}]
+"""
+AUTH = {"authorization": "Basic c3RyaXBlOnMzY3JldC1wYXNz"}  # stripe:s3cret-pass
+EVENT = {"type": "payment_intent.succeeded", "data": {"object": {"amount": 1200}}}
+
+
+@pytest.fixture
+async def crm() -> AsyncIterator[TestServer]:
+    async def answer(request: Received) -> Answer:
+        return Answer(200, {"stored": True})
+
+    async with TestServer(answer, host="127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture
+async def gateway(settings_factory: SettingsFactory) -> AsyncIterator[Gateway]:
+    async with running_gateway(settings_factory(outbound_allow=("127.0.0.0/8",))) as running:
+        yield running
+
+
+async def run(gateway: Gateway, **variables: Any) -> dict[str, Any]:
+    result: dict[str, Any] = (await data(gateway, RUN, **variables))["testRunWorkflow"]
+    return result
+
+
+async def test_the_trace_with_no_request_sent(gateway: Gateway, crm: TestServer) -> None:
+    await gateway.apply(PAYMENTS.replace("{crm}", crm.url("")))
+    result = await run(gateway, key="payments", request={"headers": AUTH, "body": EVENT})
+    assert crm.received == []  # side effects are off: nothing left the machine
+    assert (result["status"], result["authentication"], result["version"]) == (
+        "RESOLVED",
+        "passed",
+        1,
+    )
+    assert [n["key"] for n in result["nodes"]] == ["notify", "paid", "ok"]
+    notify, paid, ok = result["nodes"]
+    assert (ok["status"], ok["result"]["statusCode"]) == ("RESOLVED", 200)
+    assert notify["note"].startswith("not sent")
+    assert notify["result"] == {"sent": False, "message": "not sent: side effects are off"}
+    assert notify["request"]["url"] == crm.url("/payments")
+    assert notify["request"]["body"] == '{"amount":1200}'
+    assert notify["rendered"]["data"] == {"amount": 1200}
+    assert (paid["branch"], paid["result"]) == (1, True)
+    assert paid["rendered"]["calculation"]["group"]["calculations"][0]["operands"] == [
+        "payment_intent.succeeded",
+        "payment_intent.succeeded",
+    ]
+    assert all(n["durationMs"] >= 0 for n in result["nodes"])
+    assert result["answer"]["status"] == 200
+    assert result["answer"]["body"]["paid"] == 1200
+    assert result["context"]["body"]["amount"] == 1200
+    assert await gateway.executions("payments") == []  # not stored
+
+
+async def test_side_effects_when_asked_and_recording(gateway: Gateway, crm: TestServer) -> None:
+    await gateway.apply(PAYMENTS.replace("{crm}", crm.url("")))
+    request = {"headers": AUTH, "body": EVENT}
+    result = await run(gateway, key="payments", request=request, sideEffects=True, record=True)
+    [sent] = crm.received
+    assert sent.json() == {"amount": 1200}
+    assert result["nodes"][0]["result"]["data"] == {"stored": True}
+    assert result["nodes"][0]["note"] is None
+    [stored] = await gateway.executions("payments")
+    assert stored["id"] == result["executionId"]
+    assert stored["status"] == "RESOLVED"
+
+
+async def test_a_pinned_result_stands_in(gateway: Gateway, crm: TestServer) -> None:
+    pinned = PAYMENTS.replace("{crm}", crm.url("")).replace(
+        "    type: request\n", "    type: request\n    pinned: {status: 201, data: {id: c-9}}\n"
+    )
+    await gateway.apply(pinned)
+    result = await run(gateway, key="payments", request={"headers": AUTH, "body": EVENT})
+    assert crm.received == []
+    assert result["nodes"][0]["result"] == {"status": 201, "data": {"id": "c-9"}}
+    assert result["answer"]["body"]["crm"] == {"status": 201, "data": {"id": "c-9"}}
+    # the pinned value is part of the document: applying it again changes nothing
+    [change] = await gateway.apply(pinned)
+    assert change.action == "unchanged"
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "skip", "status", "authentication"),
+    [
+        # a wrong password: the sender's 401, nothing runs
+        ({"authorization": "Basic c3RyaXBlOndyb25n"}, EVENT, False, 401, "none"),
+        # skipped authentication: the run goes on to the parse rules, which fail (400)
+        ({}, {"data": {}}, True, 400, "skipped"),
+    ],
+)
+async def test_refusals_are_the_senders_answers(
+    gateway: Gateway,
+    crm: TestServer,
+    headers: dict[str, str],
+    body: Any,
+    skip: bool,
+    status: int,
+    authentication: str,
+) -> None:
+    await gateway.apply(PAYMENTS.replace("{crm}", crm.url("")))
+    request = {"headers": headers, "body": body}
+    result = await run(gateway, key="payments", request=request, skip=skip)
+    assert (result["rejected"], result["status"], result["nodes"]) == (True, "REJECTED", [])
+    assert result["answer"]["status"] == status
+    assert result["authentication"] == authentication
+
+
+async def test_an_unsaved_document(gateway: Gateway, crm: TestServer) -> None:
+    document = {
+        "key": "draft",
+        "sync": True,
+        "nodes": [
+            {
+                "key": "answer",
+                "type": "response",
+                "config": {"statusCode": 201, "body": {"got": "{{$context.query.x}}"}},
+            }
+        ],
+    }
+    result = await run(gateway, document=document, request={"query": "x=7", "rawBody": ""})
+    assert (result["workflow"], result["version"], result["answer"]["status"]) == (
+        "draft",
+        None,
+        201,
+    )
+    assert result["answer"]["body"] == {"got": "7"}
+    invalid = await error(
+        gateway,
+        RUN,
+        document={**document, "nodes": [{"key": "x", "type": "nope"}]},
+        request={},
+    )
+    assert invalid["extensions"]["code"] == "BAD_USER_INPUT"
+    assert invalid["extensions"]["field"].startswith("nodes")
+
+
+async def test_a_delay_does_not_wait(gateway: Gateway) -> None:
+    await gateway.apply(
+        """
+key: later
+trigger: {response: {statusCode: 202, body: {queued: "{{$context.body.id}}"}}}
+nodes:
+  - {key: wait, type: delay, config: {duration: 1, unit: day}}
+  - {key: done, type: end, config: {endStatus: 1}}
+"""
+    )
+    result = await run(gateway, key="later", request={"body": {"id": "e-1"}})
+    assert (result["sync"], result["status"]) == (False, "RESOLVED")
+    assert result["answer"] == {"status": 202, "headers": {}, "body": {"queued": "e-1"}}
+    wait, done = result["nodes"]
+    assert wait["note"].startswith("did not wait")
+    assert done["status"] == "RESOLVED"
+
+
+async def test_a_past_executions_request(gateway: Gateway, crm: TestServer) -> None:
+    await gateway.apply(PAYMENTS.replace("{crm}", crm.url("")))
+    answered = await gateway.post("payments", json=EVENT, headers=AUTH, params={"a[0]": "1"})
+    assert answered.status_code == 200
+    [past] = await gateway.executions("payments")
+    crm.received.clear()
+    result = await run(gateway, execution=past["id"])
+    assert result["origin"] == f"execution {past['id']}"
+    assert result["authentication"].startswith("not checked")
+    assert result["context"]["query"] == {"a": ["1"]}
+    assert result["answer"]["status"] == 200
+    assert crm.received == []
+
+
+@pytest.mark.parametrize(
+    ("variables", "field"),
+    [
+        # both a JSON body and a raw one
+        ({"key": "payments", "request": {"body": {}, "rawBody": "x"}}, "request.rawBody"),
+        # no request at all
+        ({"key": "payments"}, "request"),
+        # neither a workflow nor a document
+        ({"request": {}}, "workflowKey"),
+        # a captured call id that is not a number
+        ({"key": "payments", "call": "abc"}, "capturedCallId"),
+    ],
+)
+async def test_bad_input_names_the_field(
+    gateway: Gateway, crm: TestServer, variables: dict[str, Any], field: str
+) -> None:
+    await gateway.apply(PAYMENTS.replace("{crm}", crm.url("")))
+    failed = await error(gateway, RUN, **variables)
+    assert failed["extensions"]["code"] == "BAD_USER_INPUT"
+    assert failed["extensions"]["field"] == field
