@@ -36,6 +36,7 @@ lint: install
 	$(BIN)/mypy bench/shortcuts.py  # imports bench.run and bench.cpu, as cpu.py does
 
 test: install console-deps $(JS_STAMP) lint
+	$(BIN)/gateway test config/workflows  # the examples' own tests (docs/testing.md)
 	$(BIN)/pytest
 
 # The checked-in GraphQL SDL and workflow JSON Schema, regenerated from the code.

@@ -106,6 +106,7 @@ class TestAnswer:
 class TestRunNode:
     key: str
     type: str
+    upstream: str | None = strawberry.field(description="The node whose branch it is on")
     position: list[int] = strawberry.field(description="The enclosing loops' iterations")
     status: str
     result: JSON | None
@@ -158,6 +159,7 @@ def _node(node: dict[str, Any]) -> TestRunNode:
     return TestRunNode(
         key=node["key"],
         type=node["type"],
+        upstream=node["upstream"],
         position=node["position"],
         status=node["status"],
         result=node["result"],

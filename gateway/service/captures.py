@@ -140,6 +140,11 @@ class Captures:
         return stored
 
 
+async def close_capture(capture_id: int) -> CaptureRow | None:
+    """Close a capture from a process that does not take calls (`gateway capture`)."""
+    return await store.close_capture(capture_id)
+
+
 async def get_capture(capture_id: int) -> CaptureRow | None:
     return await store.get_capture(capture_id)
 

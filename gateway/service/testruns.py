@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 
+from gateway import outbound
 from gateway.core.clock import utcnow
 from gateway.core.errors import DefinitionInvalid, NotFound, Problem, Rejected
 from gateway.core.ids import new_id
@@ -274,8 +276,10 @@ class Tester:
         result = await self._run(workflow, call, str(execution_id))
         run.status = result.status.value
         run.error, run.reason = result.error, result.reason
+        parents = {n["key"]: n.get("upstream") for n in target.definition.get("nodes") or []}
         run.nodes = [
-            _node(job, trace) for job, trace in zip(result.jobs, rehearsal.traces, strict=False)
+            _node(job, trace, parents.get(job.node_key))
+            for job, trace in zip(result.jobs, rehearsal.traces, strict=False)
         ]
         run.answer = self._answer(workflow, call, result, str(execution_id))
         if record:
@@ -373,7 +377,7 @@ def _answer(status: int, headers: list[tuple[str, str]], body: Any) -> dict[str,
     return {"status": status, "headers": dict(headers), "body": body}
 
 
-def _node(job: JobRecord, trace: NodeTrace) -> dict[str, Any]:
+def _node(job: JobRecord, trace: NodeTrace, upstream: str | None) -> dict[str, Any]:
     result = job.result
     error = None
     if job.status.value in ("ERROR", "FAILED") and isinstance(result, dict):
@@ -381,6 +385,7 @@ def _node(job: JobRecord, trace: NodeTrace) -> dict[str, Any]:
     return {
         "key": job.node_key,
         "type": job.node_type,
+        "upstream": upstream,
         "position": list(job.position),
         "status": job.status.value,
         "result": result,
@@ -391,3 +396,14 @@ def _node(job: JobRecord, trace: NodeTrace) -> dict[str, Any]:
         "note": trace.note,
         "request": trace.request,
     }
+
+
+@asynccontextmanager
+async def sending(settings: Settings) -> AsyncIterator[None]:
+    """The outbound client (and its guard) open for test runs with side effects, as the
+    server opens it."""
+    await outbound.start(settings.outbound_allow)
+    try:
+        yield
+    finally:
+        await outbound.stop()

@@ -22,6 +22,7 @@ from gateway.core.errors import Problem
 
 _ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SUFFIXES = (".yaml", ".yml", ".json")
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
 DEFAULT_RESPONSE: dict[str, Any] = {"statusCode": 200, "headers": [], "body": "ok"}
 WORKFLOW_FIELDS = frozenset(
     {"key", "title", "description", "enabled", "sync", "options", "trigger", "nodes"}
@@ -68,8 +69,14 @@ DocumentLoader.add_implicit_resolver(
 
 
 def _files(path: Path) -> list[Path]:
+    """A directory's documents; workflow test files (`*.test.yaml`, docs/testing.md) beside
+    them are not documents."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix in _SUFFIXES and p.is_file() and not p.name.endswith(TEST_SUFFIXES)
+        )
     return [path]
 
 
