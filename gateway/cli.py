@@ -541,6 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # `gateway capture` stopped: its capture is closed by now
+        return 130
 
 
 def run() -> Any:

@@ -242,3 +242,18 @@ async def test_bad_input_names_the_field(
     failed = await error(gateway, RUN, **variables)
     assert failed["extensions"]["code"] == "BAD_USER_INPUT"
     assert failed["extensions"]["field"] == field
+
+
+async def test_pinned_through_node_edits(gateway: Gateway, crm: TestServer) -> None:
+    await gateway.apply(PAYMENTS.replace("{crm}", crm.url("")))
+    nodes = await data(gateway, '{ workflow(key: "payments") { nodes { id key pinned } } }')
+    [notify] = [n for n in nodes["workflow"]["nodes"] if n["key"] == "notify"]
+    assert notify["pinned"] is None
+    update = "mutation($id: ID!, $pinned: JSON) { updateNode(id: $id, input: {pinned: $pinned})"
+    update += " { pinned workflow { version } } }"
+    pinned = await data(gateway, update, id=notify["id"], pinned={"data": {"id": "c-1"}})
+    assert pinned["updateNode"] == {"pinned": {"data": {"id": "c-1"}}, "workflow": {"version": 2}}
+    result = await run(gateway, key="payments", request={"headers": AUTH, "body": EVENT})
+    assert result["nodes"][0]["result"] == {"data": {"id": "c-1"}}
+    cleared = await data(gateway, update, id=notify["id"], pinned=None)
+    assert cleared["updateNode"]["pinned"] is None
