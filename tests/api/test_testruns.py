@@ -3,11 +3,13 @@ asked, the production checks applied, nothing stored unless asked."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from tests import signing
 from tests.api.client import data, error
 from tests.conftest import SettingsFactory
 from tests.httpserver import Answer, Received, TestServer
@@ -20,7 +22,7 @@ mutation Run($key: String, $document: JSON, $request: TestRequestInput, $call: I
   testRunWorkflow(workflowKey: $key, document: $document, request: $request,
                   capturedCallId: $call, executionId: $execution, sideEffects: $sideEffects,
                   skipAuthentication: $skip, record: $record) {
-    workflow version sync origin authentication status rejected error executionId
+    workflow version sync origin authentication status rejected error reason executionId
     answer { status headers body }
     context
     nodes { key type status result error durationMs branch rendered note request }
@@ -257,3 +259,60 @@ async def test_pinned_through_node_edits(gateway: Gateway, crm: TestServer) -> N
     assert result["nodes"][0]["result"] == {"data": {"id": "c-1"}}
     cleared = await data(gateway, update, id=notify["id"], pinned=None)
     assert cleared["updateNode"]["pinned"] is None
+
+
+STRIPE_SIGNED = """
+key: signed
+sync: true
+trigger: {signature: {preset: stripe, secret: whsec_test_secret}}
+nodes:
+  - {key: ok, type: response, config: {statusCode: 200, body: {id: "{{$context.body.id}}"}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("signed", "skip", "status", "authentication"),
+    [
+        # signed as Stripe signs: checked and passed
+        (True, False, 200, "passed"),
+        # unsigned: the sender's 401
+        (False, False, 401, "none"),
+        # unsigned, checks skipped
+        (False, True, 200, "skipped"),
+    ],
+)
+async def test_signatures_apply_unless_skipped(
+    gateway: Gateway, signed: bool, skip: bool, status: int, authentication: str
+) -> None:
+    await gateway.apply(STRIPE_SIGNED)
+    raw = '{"id": "evt_9"}'
+    headers = {"content-type": "application/json"}
+    if signed:
+        headers |= signing.stripe("whsec_test_secret", raw.encode())
+    request = {"headers": headers, "rawBody": raw}
+    result = await run(gateway, key="signed", request=request, skip=skip)
+    assert (result["answer"]["status"], result["authentication"]) == (status, authentication)
+
+
+async def test_the_timeout_applies(gateway: Gateway) -> None:
+    never = asyncio.Event()
+
+    async def slow(request: Received) -> Answer:
+        await never.wait()
+        return Answer(200)
+
+    async with TestServer(slow, host="127.0.0.2") as server:
+        await gateway.apply(
+            f"""
+key: slow
+sync: true
+options: {{timeout: 200}}
+nodes:
+  - {{key: call, type: request, config: {{url: "{server.url("/slow")}", timeout: 10000}}}}
+"""
+        )
+        held = await run(gateway, key="slow", request={"body": {}})
+        assert (held["status"], held["answer"]["status"]) == ("RESOLVED", 200)
+        sent = await run(gateway, key="slow", request={"body": {}}, sideEffects=True)
+    assert (sent["status"], sent["reason"], sent["answer"]["status"]) == ("ABORTED", "timeout", 408)
+    assert sent["nodes"][0]["status"] == "ABORTED"
