@@ -4,6 +4,7 @@ from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('gateway', '0008_request_compression')]
@@ -24,7 +25,7 @@ class Migration(migrations.Migration):
                 ('calls_count', fields.IntField(default=0)),
                 ('bytes_count', fields.IntField(default=0)),
             ],
-            options={'table': 'captures', 'app': 'gateway', 'pk_attr': 'id', 'table_description': "A capture of a workflow's calls: open until expires_at, closed_at or max_calls calls."},
+            options={'table': 'captures', 'app': 'gateway', 'indexes': [Index(fields=['workflow_id', 'closed_at'])], 'pk_attr': 'id', 'table_description': "A capture of a workflow's calls: open until expires_at, closed_at or max_calls calls."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -42,7 +43,7 @@ class Migration(migrations.Migration):
                 ('truncated', fields.BooleanField(default=False)),
                 ('answer_status', fields.IntField(null=True)),
             ],
-            options={'table': 'captured_calls', 'app': 'gateway', 'pk_attr': 'id', 'table_description': 'One call recorded by a capture, its secret headers redacted.'},
+            options={'table': 'captured_calls', 'app': 'gateway', 'indexes': [Index(fields=['capture_id', 'id'])], 'pk_attr': 'id', 'table_description': 'One call recorded by a capture, its secret headers redacted.'},
             bases=['Model'],
         ),
         ops.AddField(

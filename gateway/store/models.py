@@ -241,6 +241,7 @@ class Capture(Model):
 
     class Meta:
         table = "captures"
+        indexes = (("workflow_id", "closed_at"),)
 
 
 class CapturedCall(Model):
@@ -263,6 +264,7 @@ class CapturedCall(Model):
 
     class Meta:
         table = "captured_calls"
+        indexes = (("capture_id", "id"),)
 
 
 def fits(model: type[Model], field: str, value: str) -> bool:
