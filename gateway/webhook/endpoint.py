@@ -116,7 +116,10 @@ class WebhookEndpoint:
                 raise NOT_FOUND
             workflow = route.workflow
             scope[WORKFLOW_KEY] = workflow.workflow_key
-            return await self.run(workflow, await self.read_call(scope, receive, workflow))
+            call = await self.read_call(scope, receive, workflow)
+            if workflow.sync:
+                return _answer(await self.calls.run_sync(workflow, call))
+            return _answer(await self.calls.accept(workflow, call))
         except Exception as exc:
             return self.failed(exc, key)
 
