@@ -186,3 +186,29 @@ async def test_expired_captures_are_pruned(gateway: Gateway) -> None:
     assert await captures.prune(timedelta(days=1)) == 0  # ended less than a day ago: kept
     assert await captures.prune(-timedelta(hours=1)) == 1  # as if a day had passed
     assert (await data(gateway, LIST, key="hook"))["captures"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code", "field"),
+    [
+        # both a pasted example and a captured call
+        (
+            '{ parseExample(source: BODY, example: "{}", capturedCallId: "1") { path } }',
+            {},
+            "BAD_USER_INPUT",
+            "example",
+        ),
+        # a captured call that does not exist
+        ('{ parseExample(source: BODY, capturedCallId: "999") { path } }', {}, "NOT_FOUND", None),
+        # closing a capture that does not exist
+        ('mutation { closeCapture(id: "999") { id } }', {}, "NOT_FOUND", None),
+        # a capture on a workflow that does not exist
+        ('mutation { openCapture(workflowKey: "nope") { id } }', {}, "NOT_FOUND", None),
+    ],
+)
+async def test_unknown_and_ambiguous_references(
+    gateway: Gateway, query: str, variables: dict[str, Any], code: str, field: str | None
+) -> None:
+    failed = await error(gateway, query, **variables)
+    assert failed["extensions"]["code"] == code
+    assert failed["extensions"].get("field") == field
