@@ -25,7 +25,7 @@ mutation Run($key: String, $document: JSON, $request: TestRequestInput, $call: I
     workflow version sync origin authentication status rejected error reason executionId
     answer { status headers body }
     context
-    nodes { key type status result error durationMs branch rendered note request }
+    nodes { key type upstream status result error durationMs branch rendered note request }
   }
 }
 """
@@ -316,3 +316,39 @@ nodes:
         sent = await run(gateway, key="slow", request={"body": {}}, sideEffects=True)
     assert (sent["status"], sent["reason"], sent["answer"]["status"]) == ("ABORTED", "timeout", 408)
     assert sent["nodes"][0]["status"] == "ABORTED"
+
+
+async def test_a_loop_is_traced_per_iteration(gateway: Gateway, crm: TestServer) -> None:
+    document = {
+        "key": "each",
+        "sync": True,
+        "nodes": [
+            {
+                "key": "items",
+                "type": "loop",
+                "config": {"target": "{{$context.body.ids}}"},
+                "branches": {
+                    "0": [
+                        {
+                            "key": "push",
+                            "type": "request",
+                            "config": {
+                                "url": crm.url("/x"),
+                                "data": {"id": "{{$scopes.items.item}}"},
+                            },
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    result = await run(gateway, document=document, request={"body": {"ids": ["a", "b"]}})
+    assert crm.received == []
+    nodes = [
+        (n["key"], n["upstream"], n["request"] and n["request"]["body"]) for n in result["nodes"]
+    ]
+    assert nodes == [
+        ("items", None, None),
+        ("push", "items", '{"id":"a"}'),
+        ("push", "items", '{"id":"b"}'),
+    ]
