@@ -14,6 +14,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote, unquote_plus
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import DefinitionInvalid, GatewayError, NotFound, Problem
@@ -33,6 +34,7 @@ KEPT_FOR = timedelta(days=1)  # after a capture ends, then pruned with its calls
 REDACTED = "[redacted]"
 _SECRET_NAMES = ("authorization", "cookie", "signature", "token", "secret", "hmac", "api-key")
 _SECRET_EXACT = frozenset({"apikey", "x-api-key", "password"})
+_QUERY_SECRETS = (*_SECRET_NAMES, *_SECRET_EXACT, "key", "sig")
 
 
 def is_secret_header(name: str) -> bool:
@@ -43,6 +45,22 @@ def is_secret_header(name: str) -> bool:
 
 def redact(headers: dict[str, str]) -> dict[str, str]:
     return {k: (REDACTED if is_secret_header(k) else v) for k, v in headers.items()}
+
+
+def redact_query(query: str) -> str:
+    """The query string with the values of secret-looking parameters (`?token=…`) redacted;
+    others are kept as they were sent."""
+    if not query or not any(part in query.lower() for part in _QUERY_SECRETS):
+        return query
+    parts = []
+    for pair in query.split("&"):
+        name, equals, _ = pair.partition("=")
+        secret = is_secret_header(unquote_plus(name)) or unquote_plus(name).lower() in (
+            "key",
+            "sig",
+        )
+        parts.append(f"{name}={quote(REDACTED)}" if equals and secret else pair)
+    return "&".join(parts)
 
 
 @dataclass(frozen=True)

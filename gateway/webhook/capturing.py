@@ -9,7 +9,7 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 from gateway.core.errors import GatewayError, Rejected
-from gateway.service.captures import CaptureRow, Captures, Recording
+from gateway.service.captures import MAX_CALL_BYTES, CaptureRow, Captures, Recording, redact_query
 from gateway.webhook.answers import Answer, answer
 from gateway.webhook.parsing import Receive, content_codings, decode_body
 
@@ -23,11 +23,22 @@ class Teed:
         self.receive = receive
         self.chunks: list[bytes] = []
 
+        self.done = False
+
     async def __call__(self) -> MutableMapping[str, Any]:
         message = await self.receive()
         if message.get("type") == "http.request":
             self.chunks.append(message.get("body", b""))
+            self.done = not message.get("more_body", False)
+        else:
+            self.done = True
         return message
+
+    async def drain(self, limit: int) -> None:
+        """Read what is left of the body, up to `limit` bytes in all: a call refused before
+        its body was read (401, 429) is recorded with it."""
+        while not self.done and sum(map(len, self.chunks)) <= limit:
+            await self()
 
     def body(self, headers: dict[str, str], limit: int) -> tuple[bytes, dict[str, str]]:
         """The body read so far, decoded when it has a content coding the gateway decodes
@@ -65,13 +76,14 @@ async def record(
     limit: int,
 ) -> bool:
     """Whether the call was stored; a failure to store it is logged, not raised."""
+    await teed.drain(MAX_CALL_BYTES)
     headers = header_dict(scope["headers"])
     body, headers = teed.body(headers, limit)
     recording = Recording(
         method=scope["method"],
         path=scope["path"],
         headers=headers,
-        query=scope.get("query_string", b"").decode("latin-1"),
+        query=redact_query(scope.get("query_string", b"").decode("latin-1")),
         body=body,
         answer_status=status,
     )

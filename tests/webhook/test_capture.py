@@ -212,3 +212,18 @@ async def test_unknown_and_ambiguous_references(
     failed = await error(gateway, query, **variables)
     assert failed["extensions"]["code"] == code
     assert failed["extensions"].get("field") == field
+
+
+async def test_a_refused_call_is_recorded_with_its_body(gateway: Gateway) -> None:
+    await gateway.apply(
+        HOOK.format(enabled="true").replace(
+            "trigger:\n", "trigger:\n  basicAuthentication: {username: u, password: p4ssword}\n"
+        )
+    )
+    await open_capture(gateway)
+    refused = await gateway.post("hook", json={"id": "x"}, params={"token": "t0p", "page": "2"})
+    assert refused.status_code == 401
+    [call] = await calls(gateway)
+    assert call["answerStatus"] == 401
+    assert orjson.loads(call["body"]) == {"id": "x"}  # read after the refusal, for the record
+    assert call["query"] == "token=%5Bredacted%5D&page=2"
