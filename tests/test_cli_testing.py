@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import httpx
 import orjson
 
+from tests.api.client import data
 from tests.processes import serve
-from tests.support import GATEWAY_BIN, ROOT, TEST_SECRET_KEY
+from tests.support import GATEWAY_BIN, ROOT, TEST_SECRET_KEY, Gateway
 from tests.test_cli import cli
 
 EXAMPLES = ROOT / "config" / "workflows"
@@ -133,3 +135,31 @@ async def test_capture_prints_the_next_call(database_url: str, tmp_path: Path) -
         replay = cli(database_url, tmp_path, "run", "--captured", str(call["id"]), "--json", **key)
         assert replay.returncode == 0, replay.stderr
         assert orjson.loads(replay.stdout)["answer"]["body"] == {"challenge": "c-123"}
+
+
+async def test_ctrl_c_closes_the_capture(
+    gateway: Gateway, database_url: str, tmp_path: Path
+) -> None:
+    await gateway.apply((EXAMPLES / "slack-events.yaml").read_text())
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    environ |= {
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_CONFIG": "/nonexistent",
+        "GATEWAY_SECRET_KEY": TEST_SECRET_KEY,
+    }
+    capture = await asyncio.create_subprocess_exec(
+        GATEWAY_BIN,
+        "capture",
+        "slack-events",
+        env=environ,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert capture.stderr is not None
+    assert b"listening for 10 call(s)" in await asyncio.wait_for(capture.stderr.readline(), 30)
+    listed = '{ captures(workflowKey: "slack-events") { open } }'
+    assert (await data(gateway, listed))["captures"] == [{"open": True}]
+    capture.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(capture.wait(), 30) == 130
+    assert (await data(gateway, listed))["captures"] == [{"open": False}]
