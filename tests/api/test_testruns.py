@@ -352,3 +352,23 @@ async def test_a_loop_is_traced_per_iteration(gateway: Gateway, crm: TestServer)
         ("push", "items", '{"id":"a"}'),
         ("push", "items", '{"id":"b"}'),
     ]
+
+
+async def test_no_rate_limit_or_deduplication_is_spent(gateway: Gateway) -> None:
+    await gateway.apply(
+        """
+key: limited
+sync: true
+trigger:
+  rateLimit: {rate: 1, per: 3600, burst: 1}
+  deduplicate: {key: "{{$context.body.id}}", window: 3600}
+nodes:
+  - {key: ok, type: response, config: {statusCode: 200, body: {id: "{{$context.body.id}}"}}}
+"""
+    )
+    for _ in range(3):
+        result = await run(gateway, key="limited", request={"body": {"id": "same"}})
+        assert result["answer"]["status"] == 200
+    first = await gateway.post("limited", json={"id": "same"})
+    assert first.status_code == 200  # neither the rate limit nor the key was spent
+    assert (await gateway.post("limited", json={"id": "other"})).status_code == 429
