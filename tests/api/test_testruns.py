@@ -371,4 +371,6 @@ nodes:
         assert result["answer"]["status"] == 200
     first = await gateway.post("limited", json={"id": "same"})
     assert first.status_code == 200  # neither the rate limit nor the key was spent
+    [ran] = await gateway.executions("limited")  # run, not answered as a duplicate
+    assert ran["id"] == first.headers["x-execution-id"]
     assert (await gateway.post("limited", json={"id": "other"})).status_code == 429
