@@ -119,6 +119,10 @@ async def _test_run(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(orjson.dumps(run.as_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         _print_run(run)
+    if args.save_test:
+        name = args.name or f"{run.workflow}: {run.origin} answers {run.answer.get('status')}"
+        workflow_tests.save_case(Path(args.save_test), workflow_tests.case_from(run, name))
+        print(f"saved as a test case in {args.save_test}", file=sys.stderr)
     return 0
 
 
@@ -260,6 +264,8 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--side-effects", action="store_true", help="send request nodes")
     run.add_argument("--skip-authentication", action="store_true")
     run.add_argument("--json", action="store_true", help="the trace as JSON")
+    run.add_argument("--save-test", metavar="FILE", help="add this run as a case to a test file")
+    run.add_argument("--name", help="the saved case's name")
 
     capture = sub.add_parser("capture", help="print the next calls to a workflow's URL")
     capture.add_argument("key", metavar="KEY")

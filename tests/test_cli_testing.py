@@ -163,3 +163,33 @@ async def test_ctrl_c_closes_the_capture(
     capture.send_signal(signal.SIGINT)
     assert await asyncio.wait_for(capture.wait(), 30) == 130
     assert (await data(gateway, listed))["captures"] == [{"open": False}]
+
+
+def test_a_run_saved_as_a_test_passes(database_url: str, tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "github-router.yaml", tmp_path / "router.yaml")
+    (tmp_path / "event.json").write_text('{"zen": "Design for failure.", "hook_id": 7}')
+    for event in ("ping", "star"):
+        saved = cli(
+            database_url,
+            tmp_path,
+            "run",
+            "--document",
+            "router.yaml",
+            "--header",
+            f"X-GitHub-Event: {event}",
+            "--body",
+            "event.json",
+            "--save-test",
+            "router.test.yaml",
+            "--name",
+            f"a {event}",
+        )
+        assert saved.returncode == 0, saved.stderr
+    tested = cli(database_url, tmp_path, "test", "router.yaml")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert tested.stdout.splitlines() == [
+        "PASS router.test.yaml: a ping",
+        "PASS router.test.yaml: a star",
+    ]
+    case = (tmp_path / "router.test.yaml").read_text()
+    assert "nodes:\n    - event\n    - pong" in case

@@ -16,7 +16,7 @@ from gateway.api.queries import execution_id, item_id
 from gateway.core.clock import utcnow
 from gateway.core.errors import NotFound
 from gateway.service import captures as capture_service
-from gateway.service import reads, testruns
+from gateway.service import reads, testruns, workflow_tests
 from gateway.service.captures import CallRow, CaptureRow
 from gateway.service.testruns import Target, TestRequest, TestRun
 from gateway.workflows.documents import Source
@@ -135,6 +135,9 @@ class TestRunResult:
     context: JSON | None = strawberry.field(description="`$context` as the nodes saw it")
     nodes: list[TestRunNode]
     execution_id: str | None = strawberry.field(description="Set when recorded (`record`)")
+    test_case: str = strawberry.field(
+        description="This run as a workflow test case (YAML, an item of a test file's `cases`)"
+    )
 
     @classmethod
     def from_run(cls, run: TestRun) -> TestRunResult:
@@ -152,7 +155,12 @@ class TestRunResult:
             context=cast(Any, run.context),
             nodes=[_node(node) for node in run.nodes],
             execution_id=run.execution_id,
+            test_case=workflow_tests.case_text(workflow_tests.case_from(run, case_name(run))),
         )
+
+
+def case_name(run: TestRun) -> str:
+    return f"{run.workflow}: {run.origin} answers {run.answer.get('status')}"
 
 
 def _node(node: dict[str, Any]) -> TestRunNode:

@@ -79,6 +79,8 @@ class TestRun:
     context: dict[str, Any] | None = None
     nodes: list[dict[str, Any]] = field(default_factory=list)
     execution_id: str | None = None
+    request: TestRequest | None = None
+    skipped_authentication: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The `--json` shape (camelCase, as the GraphQL fields)."""
@@ -253,6 +255,8 @@ class Tester:
             authentication="none",
             status="REJECTED",
             answer={},
+            request=request,
+            skipped_authentication=skip_authentication,
         )
         path = WEBHOOK_PATH + (target.trigger_key or "")
         try:

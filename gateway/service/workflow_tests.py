@@ -35,7 +35,15 @@ from gateway.core.errors import DefinitionInvalid, GatewayError, Problem, Templa
 from gateway.core.settings import Settings
 from gateway.engine.paths import MISSING, lookup, parse_path
 from gateway.security.secrets import SecretBox
-from gateway.service.testruns import Target, Tester, TestRun, document_target, given_request
+from gateway.service.captures import REDACTED
+from gateway.service.testruns import (
+    Target,
+    Tester,
+    TestRequest,
+    TestRun,
+    document_target,
+    given_request,
+)
 from gateway.workflows.documents import TEST_SUFFIXES, DocumentLoader, read_sources
 
 SUFFIXES = TEST_SUFFIXES
@@ -232,3 +240,54 @@ def matches(expected: Any, got: Any) -> bool:
 
 def _text(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
+
+
+def case_from(run: TestRun, name: str) -> dict[str, Any]:
+    """A test case that expects what `run` did: its request, the answer's status and body,
+    the run's status and the nodes it ran. Redacted headers are left out; a stored request
+    (no credentials) or a run that skipped them gets `skipAuthentication: true`."""
+    request = run.request or TestRequest()
+    headers = {k: v for k, v in request.headers if v != REDACTED and k != "content-length"}
+    given: dict[str, Any] = {"method": request.method} if request.method != "POST" else {}
+    if headers:
+        given["headers"] = headers
+    if request.query:
+        given["query"] = request.query
+    given.update(_body(request.raw, headers.get("content-type", "")))
+    case: dict[str, Any] = {"name": name}
+    if run.skipped_authentication or not request.credentials:
+        case["skipAuthentication"] = True
+    case["request"] = given
+    expect: dict[str, Any] = {"status": run.answer.get("status")}
+    if run.answer.get("body") is not None:
+        expect["body"] = run.answer["body"]
+    expect["runStatus"] = run.status
+    expect["nodes"] = [node["key"] for node in run.nodes]
+    case["expect"] = expect
+    return case
+
+
+def _body(raw: bytes, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        try:
+            return {"body": orjson.loads(raw)}
+        except orjson.JSONDecodeError:
+            pass
+    return {"rawBody": raw.decode("utf-8", errors="replace")}
+
+
+def case_text(case: dict[str, Any]) -> str:
+    """One case as YAML, as it reads under `cases:` in a test file."""
+    dumped: str = yaml.safe_dump([case], sort_keys=False, allow_unicode=True)
+    return dumped
+
+
+def save_case(file: Path, case: dict[str, Any]) -> None:
+    """Add `case` to the test file (created when missing); the file is written back whole."""
+    data: dict[str, Any] = {"cases": []}
+    if file.exists():
+        data = _load(file)
+    data["cases"] = [*data["cases"], case]
+    file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import yaml
 
 from tests import signing
 from tests.api.client import data, error
@@ -24,7 +25,7 @@ mutation Run($key: String, $document: JSON, $request: TestRequestInput, $call: I
                   skipAuthentication: $skip, record: $record) {
     workflow version sync origin authentication status rejected error reason executionId
     answer { status headers body }
-    context
+    context testCase
     nodes { key type upstream status result error durationMs branch rendered note request }
   }
 }
@@ -108,6 +109,17 @@ async def test_the_trace_with_no_request_sent(gateway: Gateway, crm: TestServer)
     assert result["answer"]["body"]["paid"] == 1200
     assert result["context"]["body"]["amount"] == 1200
     assert await gateway.executions("payments") == []  # not stored
+    [case] = yaml.safe_load(result["testCase"])
+    assert case["request"] == {
+        "headers": {**AUTH, "content-type": "application/json"},
+        "body": EVENT,
+    }
+    assert case["expect"] == {
+        "status": 200,
+        "body": result["answer"]["body"],
+        "runStatus": "RESOLVED",
+        "nodes": ["notify", "paid", "ok"],
+    }
 
 
 async def test_side_effects_when_asked_and_recording(gateway: Gateway, crm: TestServer) -> None:

@@ -243,7 +243,7 @@ export type TestRunWorkflowMutationVariables = Exact<{
 }>;
 
 
-export type TestRunWorkflowMutation = { testRunWorkflow: { workflow: string, version: number | null, origin: string, authentication: string, status: string, rejected: boolean, error: string | null, reason: string | null, answer: { status: number, headers: unknown, body: unknown }, nodes: Array<{ key: string, type: string, upstream: string | null, status: string, result: unknown, error: string | null, durationMs: number | null, branch: number | null, rendered: unknown, note: string | null, request: unknown }> } };
+export type TestRunWorkflowMutation = { testRunWorkflow: { workflow: string, version: number | null, origin: string, authentication: string, status: string, rejected: boolean, error: string | null, reason: string | null, testCase: string, answer: { status: number, headers: unknown, body: unknown }, nodes: Array<{ key: string, type: string, upstream: string | null, status: string, result: unknown, error: string | null, durationMs: number | null, branch: number | null, rendered: unknown, note: string | null, request: unknown }> } };
 
 export type ApiTokensQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -854,6 +854,7 @@ export const TestRunWorkflowDocument = new TypedDocumentString(`
     rejected
     error
     reason
+    testCase
     answer {
       status
       headers

@@ -6,6 +6,7 @@ import { type ApiError, request } from "../api/client";
 import { asApiError } from "../api/useQuery";
 import { type TestRunWorkflowMutation, TestRunWorkflowDocument } from "../graphql/generated";
 import { json } from "../lib/format";
+import { CopyButton } from "../ui/CopyButton";
 import { ErrorNote } from "../ui/Problems";
 import type { WorkflowData } from "./WorkflowPage";
 
@@ -115,6 +116,10 @@ function Trace({ run, selected, onSelect }: { run: TestRun; selected: string | n
         {run.error ? ` · ${run.error}` : ""}
       </p>
       <pre class="mono">{json(run.answer.body)}</pre>
+      <div class="actions">
+        <CopyButton text={run.testCase} label="Copy as test case" />
+        <span>for the workflow's *.test.yaml file (gateway test)</span>
+      </div>
       {run.nodes.length ? (
         <ol class="trace" aria-label="Nodes run">
           {run.nodes.map((node, index) => (

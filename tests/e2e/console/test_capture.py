@@ -59,6 +59,9 @@ def test_listen_test_run_and_use_as_example(page: Page, served: Served) -> None:
     expect(page.get_by_role("button", name="notify request (test run: RESOLVED)")).to_be_visible()
     page.get_by_role("button", name="done response (test run: RESOLVED)").click()
     expect(page.get_by_text('"ok": "evt_7"').first).to_be_visible()
+    page.get_by_role("button", name="Copy as test case").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "nodes:\n    - notify\n    - done" in copied
     check_screen(page, "11-test-run")
 
     page.goto(f"/console/workflows/{workflow_id}/rules?call={call_id}")
