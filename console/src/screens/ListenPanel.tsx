@@ -80,7 +80,7 @@ export function ListenPanel({ workflow }: { workflow: WorkflowData }) {
   return (
     <section aria-labelledby="listen-heading" class="card">
       <div class="heading-row">
-        <h2 id="listen-heading">Listen for calls</h2>
+        <h2 id="listen-heading">Listen</h2>
         {capture?.open ? (
           <button type="button" onClick={stop}>
             Stop listening
@@ -94,7 +94,7 @@ export function ListenPanel({ workflow }: { workflow: WorkflowData }) {
       <p role="status">{state}</p>
       <ErrorNote error={error} />
       {calls.length ? (
-        <ol class="captured" aria-label="Captured calls">
+        <ol class="captured" aria-label="Captured">
           {calls.map((call) => (
             <li key={call.id}>
               <p>
