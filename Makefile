@@ -39,6 +39,7 @@ lint: install
 # The whole suite twice: with the shortcuts through libraries' internals, then on the plain
 # public paths beside them (docs/architecture.md, Shortcuts).
 test: install console-deps $(JS_STAMP) lint
+	$(BIN)/gateway test config/workflows  # the examples' own tests (docs/testing.md)
 	$(BIN)/pytest
 	GATEWAY_SHORTCUTS=false $(BIN)/pytest
 

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import orjson
 import uvloop
 
+from gateway import cli_testing
 from gateway.api.limits import MAX_BODY
 from gateway.core.errors import ConfigError, DefinitionInvalid, GatewayError
 from gateway.core.logs import configure
@@ -302,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list tokens (ids, names, last use; never the tokens)")
     revoke = actions.add_parser("revoke", help="delete a token")
     revoke.add_argument("id", type=int)
+    cli_testing.add_commands(sub)
     return parser
 
 
@@ -312,6 +314,7 @@ COMMANDS: dict[str, Command] = {
     "import": cmd_import,
     "executions": cmd_executions,
     "token": cmd_token,
+    **cli_testing.COMMANDS,
 }
 
 
@@ -331,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # `gateway capture` stopped: its capture is closed by now
+        return 130
 
 
 def run() -> Any:

@@ -97,6 +97,9 @@ class NodeInput:
     config: JSON | None = strawberry.UNSET
     upstream: str | None = strawberry.UNSET
     branch_index: int | None = strawberry.UNSET
+    pinned: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="The result a test run gives it (not sent)"
+    )
 
 
 @strawberry.input(description="A whole workflow document, as `gateway apply` takes it")
@@ -153,3 +156,6 @@ class UpdateNodeInput:
     config: JSON | None = strawberry.UNSET
     upstream: str | None = strawberry.UNSET
     branch_index: int | None = strawberry.UNSET
+    pinned: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="The result a test run gives it; null: none"
+    )

@@ -5,6 +5,8 @@ and trigger keys follow the same rules everywhere."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -207,8 +209,17 @@ class Mutation:
     @strawberry.mutation(
         description="Every path of a pasted example (query, body or headers), as parse rules"
     )
-    def parse_example(self, info: Info, source: ParseSource, example: str) -> list[ExamplePath]:
-        return examples(info, source, example)
+    async def parse_example(
+        self,
+        info: Info,
+        source: ParseSource,
+        example: str | None = None,
+        captured_call_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Read the part of this captured call instead"),
+        ] = None,
+    ) -> list[ExamplePath]:
+        return await examples(info, source, example, captured_call_id)
 
     @strawberry.mutation(description="Upsert workflow documents by key, as `gateway apply` does")
     async def apply_workflows(

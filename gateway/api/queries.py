@@ -16,7 +16,7 @@ from gateway.api.pagination import Connection, connection, decode_cursor, encode
 from gateway.api.preload import preload_workflows
 from gateway.api.types import ExamplePath, Execution, NodeTypeInfo, ParseSource, Workflow
 from gateway.core.statuses import ExecutionStatus
-from gateway.service import reads
+from gateway.service import captures, reads
 from gateway.service.reads import ExecutionFilter
 from gateway.workflows.catalog import node_kinds
 from gateway.workflows.examples import parse_example
@@ -80,8 +80,21 @@ async def find_workflow(info: Info, id: strawberry.ID | None, key: str | None) -
     return Workflow.from_row(row) if row is not None else None
 
 
-def examples(info: Info, source: ParseSource, example: str) -> list[ExamplePath]:
+async def examples(
+    info: Info,
+    source: ParseSource,
+    example: str | None,
+    captured_call_id: strawberry.ID | None = None,
+) -> list[ExamplePath]:
+    """Paths of a pasted `example`, or of part `source` of a captured call."""
     settings = info.context.settings
+    if (example is None) == (captured_call_id is None):
+        raise bad_input("example", "give either example or capturedCallId")
+    if captured_call_id is not None:
+        call_id = item_id(captured_call_id, "capturedCallId", "captured call")
+        call, _ = await captures.captured_call(call_id)
+        example = captures.example_text(call, source.value)
+    assert example is not None
     found = parse_example(source.value, example, settings.json_depth, settings.body_limit)
     return [
         ExamplePath(path=p.path, type=p.type, example=p.example, rule_type=p.rule_type)
@@ -163,5 +176,14 @@ class Query:
     @strawberry.field(
         description="Every path of a pasted example (query, body or headers), as parse rules"
     )
-    def parse_example(self, info: Info, source: ParseSource, example: str) -> list[ExamplePath]:
-        return examples(info, source, example)
+    async def parse_example(
+        self,
+        info: Info,
+        source: ParseSource,
+        example: str | None = None,
+        captured_call_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Read the part of this captured call instead"),
+        ] = None,
+    ) -> list[ExamplePath]:
+        return await examples(info, source, example, captured_call_id)

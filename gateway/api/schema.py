@@ -23,6 +23,7 @@ from gateway.api.execution import LeafFastContext
 from gateway.api.mutations import Mutation
 from gateway.api.queries import Query
 from gateway.api.subscriptions import Subscription
+from gateway.api.testing import TestingMutation, TestingQuery
 
 
 class GatewaySchema(strawberry.Schema):
@@ -50,8 +51,8 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(introspection: bool) -> GatewaySchema:
     """The schema with its limits; introspection on or off (built once for each)."""
     return GatewaySchema(
-        query=merge_types("Query", (Query, TokenQuery)),
-        mutation=merge_types("Mutation", (Mutation, TokenMutation)),
+        query=merge_types("Query", (Query, TokenQuery, TestingQuery)),
+        mutation=merge_types("Mutation", (Mutation, TokenMutation, TestingMutation)),
         subscription=Subscription,
         extensions=limits.extensions(introspection),
         execution_context_class=LeafFastContext,

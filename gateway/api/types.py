@@ -196,6 +196,9 @@ class Node:
         description="The branching node this node's chain hangs below; null: the main chain"
     )
     branch_index: int | None
+    pinned: JSON | None = strawberry.field(
+        description="The result a test run gives this node instead of its side effect"
+    )
     workflow_id: strawberry.Private[int]
 
     @classmethod
@@ -208,6 +211,7 @@ class Node:
             config=row["config"],
             upstream=row["upstream"],
             branch_index=row["branch_index"],
+            pinned=row.get("pinned"),
             workflow_id=row["workflow_id"],
         )
 

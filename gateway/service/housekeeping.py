@@ -8,6 +8,7 @@ import logging
 from gateway.core.errors import GatewayError
 from gateway.core.settings import Settings
 from gateway.core.stopping import Stop, stop_task
+from gateway.service import captures
 from gateway.store.retention import prune
 
 log = logging.getLogger("gateway.housekeeping")
@@ -41,4 +42,16 @@ class Housekeeper:
             return 0, 0
         if executions or keys:
             log.info("pruned %d executions and %d de-duplication keys", executions, keys)
+        await self.prune_captures()
         return executions, keys
+
+    async def prune_captures(self) -> int:
+        """Captures ended more than a day ago, with their calls."""
+        try:
+            pruned = await captures.prune()
+        except GatewayError as exc:
+            log.warning("pruning captures failed, will retry: %s", exc)
+            return 0
+        if pruned:
+            log.info("pruned %d captures", pruned)
+        return pruned

@@ -95,27 +95,44 @@ class Intake:
         raw: bytes,
         received_at: datetime,
     ) -> Call:
-        visible = headers.visible
-        query = parse_query(query_string)
-        body = parse_body(visible.get("content-type"), raw, self.json_depth)
-        data: dict[str, Any] = {"headers": visible, "query": query, "body": body}
-        problems = apply_rules(workflow.rules, data, self.json_depth)
-        if problems:
-            raise Rejected(
-                400, "invalid_request", f"{len(problems)} parse rule(s) failed", details=problems
-            )
-        context = {
-            "method": method,
-            "path": path,
-            "headers": visible,
-            "query": query,
-            "body": data["body"],
-            "receivedAt": received_at.isoformat(),
-        }
-        return Call(context, raw, received_at)
+        return parse_call(
+            workflow, method, path, headers, query_string, raw, received_at, self.json_depth
+        )
 
     async def _count_failure(
         self, workflow: CompiledWorkflow, client: str | None, rejected: Rejected
     ) -> None:
         if rejected.status == 401 and client is not None:
             await self.limits.failed(workflow.workflow_id, client)
+
+
+def parse_call(
+    workflow: CompiledWorkflow,
+    method: str,
+    path: str,
+    headers: Headers,
+    query_string: bytes,
+    raw: bytes,
+    received_at: datetime,
+    json_depth: int,
+) -> Call:
+    """Query and body parsed (400/415), parse rules applied (400 listing every failing
+    rule), the `$context` built."""
+    visible = headers.visible
+    query = parse_query(query_string)
+    body = parse_body(visible.get("content-type"), raw, json_depth)
+    data: dict[str, Any] = {"headers": visible, "query": query, "body": body}
+    problems = apply_rules(workflow.rules, data, json_depth)
+    if problems:
+        raise Rejected(
+            400, "invalid_request", f"{len(problems)} parse rule(s) failed", details=problems
+        )
+    context = {
+        "method": method,
+        "path": path,
+        "headers": visible,
+        "query": query,
+        "body": data["body"],
+        "receivedAt": received_at.isoformat(),
+    }
+    return Call(context, raw, received_at)

@@ -14,6 +14,7 @@ from gateway.executors.arq import ArqExecutor
 from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
+from gateway.service.captures import Captures
 from gateway.service.events import Events
 from gateway.service.housekeeping import Housekeeper
 from gateway.service.limits import Limits
@@ -39,6 +40,7 @@ class Runtime:
     metrics: Metrics = field(init=False)
     limits: Limits = field(init=False)
     events: Events = field(init=False)
+    captures: Captures = field(init=False)
 
     def __post_init__(self) -> None:
         self.env = self.settings.template_env_values
@@ -49,6 +51,7 @@ class Runtime:
         self.metrics = Metrics()
         self.events = Events(self.settings)
         self.metrics.subscriptions.set_function(self.events.__len__)
+        self.captures = Captures(self.settings)
         self.runner = Runner(self.registry, self.writer, self.env)
         self.executor = self._executor()
         self.runner.on_parked = self.executor.schedule
@@ -70,6 +73,7 @@ class Runtime:
         if self.settings.workflows_dir:
             await self.apply_directory(self.settings.workflows_dir)
         await self.registry.start()
+        await self.captures.start()
         await self.writer.start()
         await outbound.start(self.settings.outbound_allow)
         await self.events.start()
@@ -82,6 +86,7 @@ class Runtime:
         await outbound.stop()
         await self.writer.stop()
         await self.registry.stop()
+        await self.captures.stop()
         await self.limits.close()
         await close_store()
 

@@ -52,7 +52,7 @@ def _rule_doc(rule: ParseRule) -> dict[str, Any]:
 
 
 def _node_doc(node: Node) -> dict[str, Any]:
-    return {
+    doc = {
         "key": node.key,
         "type": node.type,
         "title": node.title,
@@ -60,6 +60,9 @@ def _node_doc(node: Node) -> dict[str, Any]:
         "upstream": node.upstream,
         "branchIndex": node.branch_index,
     }
+    if node.pinned is not None:
+        doc["pinned"] = node.pinned
+    return doc
 
 
 def _trigger_doc(trigger: Trigger) -> dict[str, Any]:
@@ -229,6 +232,7 @@ async def _write_nodes(workflow: Workflow, nodes: list[dict[str, Any]]) -> None:
             "upstream": node.get("upstream"),
             "branch_index": node.get("branchIndex"),
             "position": position,
+            "pinned": node.get("pinned"),
         }
         row = existing.pop(node["key"], None)
         if row is None and free:

@@ -100,6 +100,7 @@ class Node(Model):
     upstream = fields.CharField(max_length=100, null=True)
     branch_index = fields.IntField(null=True)
     position = fields.IntField(default=0)
+    pinned: Any = fields.JSONField(null=True)
 
     class Meta:
         table = "nodes"
@@ -220,6 +221,50 @@ class Revision(Model):
 
     class Meta:
         table = "revision"
+
+
+class Capture(Model):
+    """A capture of a workflow's calls: open until expires_at, closed_at or max_calls calls."""
+
+    id = fields.IntField(primary_key=True)
+    workflow: fields.ForeignKeyRelation[Workflow] = fields.ForeignKeyField(
+        "gateway.Workflow", related_name="captures", on_delete=fields.CASCADE
+    )
+    workflow_id: int
+    opened_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(db_index=True)
+    closed_at = fields.DatetimeField(null=True)
+    max_calls = fields.IntField()
+    max_bytes = fields.IntField()
+    calls_count = fields.IntField(default=0)
+    bytes_count = fields.IntField(default=0)
+
+    class Meta:
+        table = "captures"
+        indexes = (("workflow_id", "closed_at"),)
+
+
+class CapturedCall(Model):
+    """One call recorded by a capture, its secret headers redacted."""
+
+    id = fields.IntField(primary_key=True)
+    capture: fields.ForeignKeyRelation[Capture] = fields.ForeignKeyField(
+        "gateway.Capture", related_name="calls", on_delete=fields.CASCADE
+    )
+    capture_id: int
+    received_at = fields.DatetimeField()
+    method = fields.CharField(max_length=16)
+    path = fields.CharField(max_length=1000)
+    headers: Any = fields.JSONField()
+    query = fields.TextField()
+    body = fields.BinaryField()
+    size = fields.IntField()
+    truncated = fields.BooleanField(default=False)
+    answer_status = fields.IntField(null=True)
+
+    class Meta:
+        table = "captured_calls"
+        indexes = (("capture_id", "id"),)
 
 
 def fits(model: type[Model], field: str, value: str) -> bool:

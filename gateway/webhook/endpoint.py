@@ -19,6 +19,7 @@ from typing import Any
 from gateway.core.clock import utcnow
 from gateway.core.errors import Rejected, StoreUnavailable
 from gateway.service.calls import Call, Calls, Reply
+from gateway.service.captures import CaptureRow
 from gateway.service.intake import Intake
 from gateway.service.runtime import Runtime
 from gateway.webhook.answers import (
@@ -31,6 +32,7 @@ from gateway.webhook.answers import (
     rejected_answer,
     unavailable,
 )
+from gateway.webhook.capturing import Teed, captured_answer, header_dict, record
 from gateway.webhook.clients import client_address
 from gateway.webhook.parsing import (
     ClientGone,
@@ -40,6 +42,7 @@ from gateway.webhook.parsing import (
     read_body,
 )
 from gateway.workflows.compiled import CompiledWorkflow
+from gateway.workflows.registry import Route
 
 log = logging.getLogger("gateway.webhook")
 WORKFLOW_KEY = "gateway.workflow"
@@ -103,7 +106,13 @@ class WebhookEndpoint:
             if not key or "/" in key:
                 raise NOT_FOUND
             route = await self.runtime.registry.route(key)
-            if route is None or not route.enabled:
+            if route is None:
+                raise NOT_FOUND
+            if self.runtime.captures.open:
+                capture = self.runtime.captures.watching(route.workflow.workflow_id)
+                if capture is not None:
+                    return await self.captured(scope, receive, route, capture)
+            if not route.enabled:
                 raise NOT_FOUND
             workflow = route.workflow
             scope[WORKFLOW_KEY] = workflow.workflow_key
@@ -111,13 +120,45 @@ class WebhookEndpoint:
             if workflow.sync:
                 return _answer(await self.calls.run_sync(workflow, call))
             return _answer(await self.calls.accept(workflow, call))
-        except Rejected as rejected:
-            return rejected_answer(rejected)
-        except StoreUnavailable as exc:
+        except Exception as exc:
+            return self.failed(exc, key)
+
+    async def run(self, workflow: CompiledWorkflow, call: Call) -> Answer:
+        if workflow.sync:
+            return _answer(await self.calls.run_sync(workflow, call))
+        return _answer(await self.calls.accept(workflow, call))
+
+    def failed(self, exc: Exception, key: str) -> Answer:
+        if isinstance(exc, Rejected):
+            return rejected_answer(exc)
+        if isinstance(exc, StoreUnavailable):
             log.warning("webhook call refused, store unavailable: %s", exc, extra={"trigger": key})
             return unavailable(exc.retry_after)
-        except ClientGone:
+        if isinstance(exc, ClientGone):
             return answer(400, [], {"error": "client_gone"})
-        except Exception:
-            log.exception("webhook call failed", extra={"trigger": key})
-            return internal_error()
+        log.error("webhook call failed", exc_info=exc, extra={"trigger": key})
+        return internal_error()
+
+    async def captured(
+        self, scope: Scope, receive: Receive, route: Route, capture: CaptureRow
+    ) -> Answer:
+        """A call while its workflow's capture is open: answered as usual (202 when the
+        workflow is disabled) and recorded; a disabled workflow's 202 is only sent once
+        the call is stored."""
+        teed = Teed(receive)
+        workflow = route.workflow
+        scope[WORKFLOW_KEY] = workflow.workflow_key
+        limit = self.runtime.settings.body_limit
+        try:
+            if route.enabled:
+                result = await self.run(workflow, await self.read_call(scope, teed, workflow))
+            else:
+                declared = _content_length(header_dict(scope["headers"]))
+                await read_body(teed, limit, declared)
+                result = captured_answer(workflow.workflow_key)
+        except Exception as exc:
+            result = self.failed(exc, scope["path_params"]["key"])
+        stored = await record(self.runtime.captures, capture, scope, teed, result.status, limit)
+        if not route.enabled and result.status == 202 and not stored:
+            return rejected_answer(NOT_FOUND)  # the capture closed meanwhile: as if none
+        return result

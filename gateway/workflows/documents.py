@@ -22,6 +22,7 @@ from gateway.core.errors import Problem
 
 _ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SUFFIXES = (".yaml", ".yml", ".json")
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
 DEFAULT_RESPONSE: dict[str, Any] = {"statusCode": 200, "headers": [], "body": "ok"}
 WORKFLOW_FIELDS = frozenset(
     {"key", "title", "description", "enabled", "sync", "options", "trigger", "nodes"}
@@ -30,7 +31,9 @@ TRIGGER_FIELDS = frozenset(
     {"key", "basicAuthentication", "request", "response", "signature", "deduplicate", "rateLimit"}
 )
 RULE_FIELDS = frozenset({"key", "alias", "var", "_var", "required", "type"})
-NODE_FIELDS = frozenset({"key", "type", "title", "config", "upstream", "branchIndex", "branches"})
+NODE_FIELDS = frozenset(
+    {"key", "type", "title", "config", "upstream", "branchIndex", "branches", "pinned"}
+)
 SOURCES = ("headers", "query", "body")
 
 
@@ -66,8 +69,14 @@ DocumentLoader.add_implicit_resolver(
 
 
 def _files(path: Path) -> list[Path]:
+    """A directory's documents; workflow test files (`*.test.yaml`, docs/testing.md) beside
+    them are not documents."""
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix in _SUFFIXES and p.is_file() and not p.name.endswith(TEST_SUFFIXES)
+        )
     return [path]
 
 
@@ -292,6 +301,8 @@ def _flatten(
             "upstream": item.get("upstream", upstream) if upstream is None else upstream,
             "branchIndex": item.get("branchIndex", branch) if upstream is None else branch,
         }
+        if item.get("pinned") is not None:
+            node["pinned"] = item["pinned"]  # the result a test run gives it (docs/testing.md)
         out.append(node)
         _flatten_branches(item.get("branches"), node, where, out, problems)
 
@@ -357,6 +368,8 @@ def nest(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if node.get("title"):
                 item["title"] = node["title"]
             item["config"] = node.get("config") or {}
+            if node.get("pinned") is not None:
+                item["pinned"] = node["pinned"]
             indices = sorted(i for (up, i) in children if up == node["key"] and i is not None)
             if indices:
                 item["branches"] = {str(i): build((node["key"], i)) for i in indices}

@@ -91,6 +91,10 @@ def _node() -> Schema:
             "propertyNames": {"pattern": "^-?[0-9]+$"},
             "additionalProperties": {"type": "array", "items": {"$ref": "#/$defs/node"}},
         },
+        "pinned": {
+            "description": "The result a test run gives this node instead of running its side "
+            "effect (a request node not sent)"
+        },
     }
     assert set(fields) == NODE_FIELDS, "a node field has no schema"
     return _object(fields, ("key", "type"))

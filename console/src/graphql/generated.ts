@@ -40,6 +40,8 @@ export type NodeInput = {
   branchIndex?: number | null | undefined;
   config?: unknown;
   key: string;
+  /** The result a test run gives it (not sent) */
+  pinned?: unknown;
   title?: string | null | undefined;
   type: string;
   upstream?: string | null | undefined;
@@ -73,6 +75,17 @@ export type RuleInput = {
   var?: string | null | undefined;
 };
 
+/** A request to test with; `body` (JSON) or `rawBody`, not both */
+export type TestRequestInput = {
+  body?: unknown;
+  /** Name → value */
+  headers?: unknown;
+  method?: string;
+  /** A query string */
+  query?: string | null | undefined;
+  rawBody?: string | null | undefined;
+};
+
 export type TriggerInput = {
   basicAuthentication?: BasicAuthInput | null | undefined;
   deduplicate?: unknown;
@@ -89,6 +102,8 @@ export type UpdateNodeInput = {
   branchIndex?: number | null | undefined;
   config?: unknown;
   key?: string | null | undefined;
+  /** The result a test run gives it; null: none */
+  pinned?: unknown;
   title?: string | null | undefined;
   type?: string | null | undefined;
   upstream?: string | null | undefined;
@@ -184,6 +199,51 @@ export type NodeTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type NodeTypesQuery = { nodeTypes: Array<{ name: string, title: string, description: string, branching: boolean, syncOnly: boolean, asyncOnly: boolean }> };
+
+export type CapturedCallFieldsFragment = { id: string, receivedAt: string, method: string, path: string, headers: unknown, query: string, body: string, size: number, truncated: boolean, answerStatus: number | null };
+
+export type OpenCaptureMutationVariables = Exact<{
+  workflowKey: string;
+  maxCalls?: number | null | undefined;
+  seconds?: number | null | undefined;
+}>;
+
+
+export type OpenCaptureMutation = { openCapture: { id: string, open: boolean, maxCalls: number, callsCount: number, expiresAt: string } };
+
+export type CloseCaptureMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CloseCaptureMutation = { closeCapture: { id: string, open: boolean } };
+
+export type CaptureCallsQueryVariables = Exact<{
+  id: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type CaptureCallsQuery = { capture: { id: string, open: boolean, callsCount: number, maxCalls: number, expiresAt: string, calls: Array<{ id: string, receivedAt: string, method: string, path: string, headers: unknown, query: string, body: string, size: number, truncated: boolean, answerStatus: number | null }> } | null };
+
+export type ParseCapturedCallQueryVariables = Exact<{
+  source: ParseSource;
+  capturedCallId: string;
+}>;
+
+
+export type ParseCapturedCallQuery = { parseExample: Array<{ path: string, type: string, example: unknown, ruleType: string | null }> };
+
+export type TestRunWorkflowMutationVariables = Exact<{
+  workflowKey: string;
+  request?: TestRequestInput | null | undefined;
+  capturedCallId?: string | null | undefined;
+  sideEffects?: boolean;
+  skipAuthentication?: boolean;
+}>;
+
+
+export type TestRunWorkflowMutation = { testRunWorkflow: { workflow: string, version: number | null, origin: string, authentication: string, status: string, rejected: boolean, error: string | null, reason: string | null, testCase: string, answer: { status: number, headers: unknown, body: unknown }, nodes: Array<{ key: string, type: string, upstream: string | null, status: string, result: unknown, error: string | null, durationMs: number | null, branch: number | null, rendered: unknown, note: string | null, request: unknown }> } };
 
 export type ApiTokensQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -396,6 +456,20 @@ export const ExecutionRowFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"ExecutionRow"}) as unknown as TypedDocumentString<ExecutionRowFragment, unknown>;
+export const CapturedCallFieldsFragmentDoc = new TypedDocumentString(`
+    fragment CapturedCallFields on CapturedCall {
+  id
+  receivedAt
+  method
+  path
+  headers
+  query
+  body
+  size
+  truncated
+  answerStatus
+}
+    `, {"fragmentName":"CapturedCallFields"}) as unknown as TypedDocumentString<CapturedCallFieldsFragment, unknown>;
 export const RuleFieldsFragmentDoc = new TypedDocumentString(`
     fragment RuleFields on ParseRule {
   id
@@ -709,6 +783,99 @@ export const NodeTypesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<NodeTypesQuery, NodeTypesQueryVariables>;
+export const OpenCaptureDocument = new TypedDocumentString(`
+    mutation OpenCapture($workflowKey: String!, $maxCalls: Int, $seconds: Int) {
+  openCapture(workflowKey: $workflowKey, maxCalls: $maxCalls, seconds: $seconds) {
+    id
+    open
+    maxCalls
+    callsCount
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<OpenCaptureMutation, OpenCaptureMutationVariables>;
+export const CloseCaptureDocument = new TypedDocumentString(`
+    mutation CloseCapture($id: ID!) {
+  closeCapture(id: $id) {
+    id
+    open
+  }
+}
+    `) as unknown as TypedDocumentString<CloseCaptureMutation, CloseCaptureMutationVariables>;
+export const CaptureCallsDocument = new TypedDocumentString(`
+    query CaptureCalls($id: ID!, $after: ID) {
+  capture(id: $id) {
+    id
+    open
+    callsCount
+    maxCalls
+    expiresAt
+    calls(after: $after) {
+      ...CapturedCallFields
+    }
+  }
+}
+    fragment CapturedCallFields on CapturedCall {
+  id
+  receivedAt
+  method
+  path
+  headers
+  query
+  body
+  size
+  truncated
+  answerStatus
+}`) as unknown as TypedDocumentString<CaptureCallsQuery, CaptureCallsQueryVariables>;
+export const ParseCapturedCallDocument = new TypedDocumentString(`
+    query ParseCapturedCall($source: ParseSource!, $capturedCallId: ID!) {
+  parseExample(source: $source, capturedCallId: $capturedCallId) {
+    path
+    type
+    example
+    ruleType
+  }
+}
+    `) as unknown as TypedDocumentString<ParseCapturedCallQuery, ParseCapturedCallQueryVariables>;
+export const TestRunWorkflowDocument = new TypedDocumentString(`
+    mutation TestRunWorkflow($workflowKey: String!, $request: TestRequestInput, $capturedCallId: ID, $sideEffects: Boolean! = false, $skipAuthentication: Boolean! = false) {
+  testRunWorkflow(
+    workflowKey: $workflowKey
+    request: $request
+    capturedCallId: $capturedCallId
+    sideEffects: $sideEffects
+    skipAuthentication: $skipAuthentication
+  ) {
+    workflow
+    version
+    origin
+    authentication
+    status
+    rejected
+    error
+    reason
+    testCase
+    answer {
+      status
+      headers
+      body
+    }
+    nodes {
+      key
+      type
+      upstream
+      status
+      result
+      error
+      durationMs
+      branch
+      rendered
+      note
+      request
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TestRunWorkflowMutation, TestRunWorkflowMutationVariables>;
 export const ApiTokensDocument = new TypedDocumentString(`
     query ApiTokens {
   apiTokens {

@@ -6,7 +6,8 @@ import type { NodeInput, WorkflowInput } from "../graphql/generated";
 
 type Json = Record<string, unknown>;
 
-const EXAMPLE_FILES = import.meta.glob("../../../config/workflows/*.yaml", {
+// Workflow test files beside them (`*.test.yaml`, docs/testing.md) are not documents.
+const EXAMPLE_FILES = import.meta.glob(["../../../config/workflows/*.yaml", "!**/*.test.yaml"], {
   query: "?raw",
   import: "default",
   eager: true,

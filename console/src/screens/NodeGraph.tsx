@@ -11,7 +11,13 @@ function clip(text: string, max = 22): string {
   return text.length > max ? text.slice(0, max - 1) + "…" : text;
 }
 
-export function NodeGraph(props: { nodes: FlatNode[]; selected: string | null; onSelect(key: string): void }) {
+export function NodeGraph(props: {
+  nodes: FlatNode[];
+  selected: string | null;
+  onSelect(key: string): void;
+  /** A test run's nodes and their status: highlighted, the status on hover. */
+  visited?: Map<string, string>;
+}) {
   const drawn = useMemo(() => layoutGraph(props.nodes), [props.nodes]);
   return (
     <figure class="graph">
@@ -55,6 +61,7 @@ export function NodeGraph(props: { nodes: FlatNode[]; selected: string | null; o
           }
           const node = n.node;
           const selected = props.selected === node.key;
+          const ran = props.visited?.get(node.key);
           const choose = () => props.onSelect(node.key);
           const titled = Boolean(node.title && node.title !== node.key);
           const first = clip(titled ? node.title : node.key);
@@ -62,11 +69,11 @@ export function NodeGraph(props: { nodes: FlatNode[]; selected: string | null; o
           return (
             <g
               key={node.key}
-              class={`node type-${node.type}${selected ? " selected" : ""}`}
+              class={`node type-${node.type}${selected ? " selected" : ""}${ran ? " visited" : ""}`}
               role="button"
               tabindex={0}
               aria-pressed={selected}
-              aria-label={`${first} ${second}`}
+              aria-label={`${first} ${second}${ran ? ` (test run: ${ran})` : ""}`}
               onClick={choose}
               onKeyDown={(e) => {
                 if (e.key === "Enter" || e.key === " ") {
@@ -75,6 +82,7 @@ export function NodeGraph(props: { nodes: FlatNode[]; selected: string | null; o
                 }
               }}
             >
+              {ran ? <title>test run: {ran}</title> : null}
               <rect x={x} y={y} width={NODE_WIDTH} height={NODE_HEIGHT} rx={6} />
               <text>
                 <tspan x={x + 10} y={y + 19} class="node-key">

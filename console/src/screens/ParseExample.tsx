@@ -3,7 +3,8 @@
 import { useState } from "preact/hooks";
 import { type ApiError, request } from "../api/client";
 import { asApiError } from "../api/useQuery";
-import { type ParseExampleMutation, ParseExampleDocument, type ParseSource, UpdateTriggerDocument } from "../graphql/generated";
+import { navigate, useRoute } from "../app/router";
+import { type ParseExampleMutation, ParseCapturedCallDocument, ParseExampleDocument, type ParseSource, UpdateTriggerDocument } from "../graphql/generated";
 import { ErrorNote, FieldProblems } from "../ui/Problems";
 import { asRuleInput, REQUEST_FIELD, RULE_TYPES, SOURCES } from "./ParseRules";
 import type { TabProps } from "./WorkflowPage";
@@ -29,6 +30,7 @@ function preview(value: unknown): string {
 }
 
 export function ParseExample({ workflow, reload }: TabProps) {
+  const callId = useRoute().query.get("call");
   const [source, setSource] = useState<ParseSource>("BODY");
   const [example, setExample] = useState("");
   const [paths, setPaths] = useState<Path[] | null>(null);
@@ -44,7 +46,9 @@ export function ParseExample({ workflow, reload }: TabProps) {
     setError(null);
     setSaved("");
     try {
-      const { parseExample } = await request(ParseExampleDocument, { source, example });
+      const { parseExample } = callId
+        ? await request(ParseCapturedCallDocument, { source, capturedCallId: callId })
+        : await request(ParseExampleDocument, { source, example });
       setPaths(parseExample);
       setChoices(
         Object.fromEntries(
@@ -104,8 +108,17 @@ export function ParseExample({ workflow, reload }: TabProps) {
             </label>
           ))}
         </fieldset>
-        <label for="example-text">Example</label>
+        {callId ? (
+          <p class="notice">
+            The example is captured call #{callId} (its {source === "BODY" ? "body" : source === "QUERY" ? "query string" : "headers"}).{" "}
+            <button type="button" onClick={() => navigate(`/workflows/${workflow.id}/rules`, true)}>
+              Paste an example instead
+            </button>
+          </p>
+        ) : null}
+        <label for="example-text" hidden={Boolean(callId)}>Example</label>
         <textarea
+          hidden={Boolean(callId)}
           id="example-text"
           class="mono"
           rows={6}

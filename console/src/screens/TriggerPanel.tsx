@@ -9,6 +9,7 @@ import { json } from "../lib/format";
 import { CopyButton } from "../ui/CopyButton";
 import { ConfirmDialog } from "../ui/Dialog";
 import { ErrorNote, FieldProblems } from "../ui/Problems";
+import { ListenPanel } from "./ListenPanel";
 import type { TabProps, WorkflowData } from "./WorkflowPage";
 
 type Json = Record<string, unknown>;
@@ -184,8 +185,10 @@ export function TriggerPanel({ workflow, reload }: TabProps) {
         <label for="curl-line">Try it</label>
         <textarea id="curl-line" class="mono wide" rows={3} readOnly value={curl} />
         <CopyButton text={curl} label="Copy curl line" />
-        {workflow.enabled ? null : <p class="notice">The workflow is disabled: its URL answers 404 until you enable it.</p>}
+        {workflow.enabled ? null : <p class="notice">The workflow is disabled: its URL answers 404 until you enable it, or listen for calls below.</p>}
       </section>
+
+      <ListenPanel workflow={workflow} />
 
       <form onSubmit={save} class="stack" aria-label="Trigger settings">
         <fieldset>
