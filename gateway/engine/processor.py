@@ -45,6 +45,7 @@ from gateway.core.clock import utcnow
 from gateway.core.errors import NodeFailure
 from gateway.core.records import JobRecord
 from gateway.core.statuses import ExecutionStatus, JobStatus
+from gateway.engine import sandbox
 from gateway.engine.node import (
     CANCEL_BRANCH,
     Assign,
@@ -117,11 +118,13 @@ class Processor:
         env: dict[str, str] | None = None,
         *,
         execution_id: str = "",
+        workflow: str = "",
         clock: Callable[[], datetime] = utcnow,
         resume: dict[str, Any] | None = None,
     ) -> None:
         self.plan = plan
         self.execution_id = execution_id
+        self.workflow = workflow
         self.jobs: list[JobRecord] = []
         self.results: dict[str, Any] = dict(resume.get("results") or {}) if resume else {}
         self.iterations = 0
@@ -136,6 +139,13 @@ class Processor:
         return {**self.roots, "$jobsMapByNodeKey": self.results, "$scopes": scopes}
 
     async def run(self) -> RunResult:
+        token = sandbox.tenant.set(self.workflow)
+        try:
+            return await self._run()
+        finally:
+            sandbox.tenant.reset(token)
+
+    async def _run(self) -> RunResult:
         if self.resume is not None:
             stopped = await self._resume(self.resume)
         else:

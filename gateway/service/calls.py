@@ -148,7 +148,11 @@ class Calls:
         started_at = utcnow()
         id_text = str(execution_id)
         processor = Processor(
-            workflow.plan, call.scope_context(), self.runtime.env, execution_id=id_text
+            workflow.plan,
+            call.scope_context(),
+            self.runtime.env,
+            execution_id=id_text,
+            workflow=workflow.workflow_key,
         )
         result = await run_plan(workflow, processor)
         sent = sync_answer(result, id_text)
