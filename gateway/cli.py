@@ -193,6 +193,8 @@ async def preflight(settings: Settings, serves_api: bool = True) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from gateway.sockets import server_options
+
     try:
         asyncio.run(preflight(settings))
     except DefinitionInvalid as exc:
@@ -206,11 +208,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         loop="uvloop",
-        http="httptools",
         access_log=False,
         lifespan="on",
         log_config=None,
         timeout_graceful_shutdown=settings.shutdown_grace,
+        **server_options(settings),  # httptools with socket timeouts (gateway/sockets.py)
     )
     return 0
 

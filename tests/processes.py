@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.support import GATEWAY_BIN, ROOT, TEST_ADMIN_TOKEN, TEST_SECRET_KEY, free_port
 
-READY = b"Application startup complete"
+READY = b"Uvicorn running on"  # after start-up, once the socket listens
 
 
 class Server:
