@@ -25,6 +25,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.api import budget
 from gateway.api.cache import Answer, AnswerCache
 from gateway.api.context import Context
 from gateway.api.errors import (
@@ -102,6 +103,7 @@ class _View(GraphQL[Context, None]):
         self.relations = RelationCache()
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        budget.start(self.runtime.settings.graphql_max_answer)  # for all this request runs
         return Context(self.runtime, self.relations)
 
     def encode_json(self, data: object) -> str | bytes:
@@ -118,6 +120,9 @@ class _View(GraphQL[Context, None]):
         """Every error gets its code, and the unexpected ones are masked, here: the last
         step every result passes, whichever stage (parse, validation, execution) failed."""
         request_error = bool(result.errors) and all(map(is_request_error, result.errors or []))
+        spent = budget.current()
+        if spent is not None and spent.exceeded:  # one error, and none of the partial data
+            result.data, result.errors = None, [spent.refusal()]
         if result.errors:
             result.errors = [coded(error) for error in result.errors]
         answer = await super().process_result(request, result)

@@ -15,7 +15,7 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from gateway.api import limits
+from gateway.api import budget, limits
 from gateway.api.admin_tokens import TokenMutation, TokenQuery
 from gateway.api.errors import log_unexpected
 from gateway.api.execution import LeafFastContext
@@ -39,6 +39,7 @@ def build_schema(introspection: bool) -> GatewaySchema:
         mutation=merge_types("Mutation", (Mutation, TokenMutation)),
         extensions=limits.extensions(introspection),
         execution_context_class=LeafFastContext,
+        scalar_overrides=budget.SCALAR_OVERRIDES,
     )
 
 

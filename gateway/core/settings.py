@@ -81,6 +81,7 @@ class Settings:
     body_min_rate: int = 1024  # bytes per second, measured over each body_timeout window
     keep_alive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open
     max_connections: int = 4096  # concurrent connections (and requests); more get 503
+    graphql_max_answer: int = 16 * 1024 * 1024  # bytes of JSON values and bodies per answer
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -117,6 +118,7 @@ _CONVERTERS: dict[str, Any] = {
     "body_min_rate": int,
     "keep_alive_timeout": float,
     "max_connections": int,
+    "graphql_max_answer": int,
 }
 
 
@@ -182,6 +184,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("GATEWAY_EXECUTOR_CONCURRENCY must be 0 or more")
     if min(settings.header_timeout, settings.body_timeout, settings.keep_alive_timeout) <= 0:
         raise ConfigError("GATEWAY_HEADER_TIMEOUT, _BODY_TIMEOUT, _KEEP_ALIVE_TIMEOUT: positive")
+    if settings.graphql_max_answer < 1:
+        raise ConfigError("GATEWAY_GRAPHQL_MAX_ANSWER must be positive (bytes)")
     if settings.body_min_rate < 0 or settings.max_connections < 1:
         raise ConfigError("GATEWAY_BODY_MIN_RATE must be 0 or more, _MAX_CONNECTIONS 1 or more")
     if not settings.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
