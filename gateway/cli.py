@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import uvloop
 
+from gateway import cli_credentials
 from gateway.core.errors import ConfigError, DefinitionInvalid, GatewayError
 from gateway.core.logs import configure
 from gateway.core.settings import Settings, load_settings
@@ -266,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="list tokens (ids, names, last use; never the tokens)")
     revoke = actions.add_parser("revoke", help="delete a token")
     revoke.add_argument("id", type=int)
+    cli_credentials.add_parser(sub)
     return parser
 
 
@@ -276,6 +278,7 @@ COMMANDS: dict[str, Command] = {
     "import": cmd_import,
     "executions": cmd_executions,
     "token": cmd_token,
+    "credentials": cli_credentials.command,
 }
 
 

@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.api import budget, limits
 from gateway.api.admin_tokens import TokenMutation, TokenQuery
+from gateway.api.credentials import CredentialMutation, CredentialQuery
 from gateway.api.errors import log_unexpected
 from gateway.api.execution import LeafFastContext
 from gateway.api.mutations import Mutation
@@ -35,8 +36,8 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(introspection: bool) -> GatewaySchema:
     """The schema with its limits; introspection on or off (built once for each)."""
     return GatewaySchema(
-        query=merge_types("Query", (Query, TokenQuery)),
-        mutation=merge_types("Mutation", (Mutation, TokenMutation)),
+        query=merge_types("Query", (Query, TokenQuery, CredentialQuery)),
+        mutation=merge_types("Mutation", (Mutation, TokenMutation, CredentialMutation)),
         extensions=limits.extensions(introspection),
         execution_context_class=LeafFastContext,
         scalar_overrides=budget.SCALAR_OVERRIDES,

@@ -12,6 +12,7 @@ not complete (connection, timeout, too large) is `RequestFailed`.
 from __future__ import annotations
 
 import http.cookiejar
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,6 +144,9 @@ _current: Outbound | None = None
 async def start(allow: tuple[str, ...], transport: httpx.AsyncBaseTransport | None = None) -> None:
     """Create the process's client (the runtime calls this on start)."""
     global _current
+    # httpx logs every request's URL at INFO, and a URL may carry a credential
+    for library in ("httpx", "httpcore"):
+        logging.getLogger(library).setLevel(logging.WARNING)
     if _current is not None:
         await _current.aclose()
     _current = Outbound(AllowList.parse(allow), transport)

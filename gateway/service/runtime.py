@@ -14,6 +14,7 @@ from gateway.executors.arq import ArqExecutor
 from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
+from gateway.service import credentials
 from gateway.service.housekeeping import Housekeeper
 from gateway.service.limits import Limits
 from gateway.service.metrics import Metrics
@@ -67,6 +68,7 @@ class Runtime:
         await self.registry.start()
         await self.writer.start()
         await outbound.start(self.settings.outbound_allow)
+        credentials.install(self.settings)
         await self.executor.start()
 
     async def stop(self) -> None:

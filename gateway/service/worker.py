@@ -40,6 +40,7 @@ from gateway.core.settings import Settings
 from gateway.executors.arq import JOB, deliver_many, redis_settings
 from gateway.executors.batch_worker import BatchWorker
 from gateway.executors.runner import Runner
+from gateway.service import credentials
 from gateway.service.housekeeping import Housekeeper
 from gateway.store import claims
 from gateway.store.db import close_store, open_store
@@ -79,6 +80,7 @@ class WorkerProcess:
             shortcuts.configure(self.settings.shortcuts)
             await open_store(self.settings)
             await outbound.start(self.settings.outbound_allow)
+            credentials.install(self.settings)
         await self.registry.start()
         await self.writer.start()
         await self.housekeeper.start()
