@@ -88,6 +88,7 @@ class Runner:
             self.env,
             execution_id=str(execution_id),
             workflow=workflow.workflow_key,
+            version_id=workflow.version_id,
             resume=claimed.state,
         )
         try:

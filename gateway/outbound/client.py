@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 
+from gateway.core import tracing
 from gateway.core.errors import NodeFailure
 from gateway.outbound.guard import AllowList, TargetRefused, resolve
 
@@ -118,11 +120,32 @@ class Outbound:
             extensions=extensions,
         )
         try:
+            if tracing.ON:
+                return await self._traced_exchange(request, url)
             return await self._exchange(request, str(url))
         except httpx.TimeoutException as exc:
             raise RequestFailed(f"{method} {url} timed out") from exc
         except httpx.HTTPError as exc:
             raise RequestFailed(f"{method} {url} failed: {exc or type(exc).__name__}") from exc
+
+    async def _traced_exchange(self, request: httpx.Request, url: httpx.URL) -> Reply:
+        """`_exchange` in a client span, its `traceparent` sent downstream. Attributes name
+        the method, host and port, never the path or query (they may carry secrets)."""
+        attributes = {
+            "http.request.method": request.method,
+            "server.address": url.host,
+            "server.port": url.port or _DEFAULT_PORTS.get(url.scheme, 0),
+        }
+        with tracing.span(f"{request.method}", attributes, kind=SpanKind.CLIENT) as span:
+            carried: list[tuple[str, str]] = []
+            tracing.outgoing(carried)
+            for name, value in carried:
+                request.headers.setdefault(name, value)
+            reply = await self._exchange(request, str(url))
+            span.set_attribute("http.response.status_code", reply.status)
+            if reply.status >= 500:
+                tracing.failed(span, f"answered {reply.status}")
+            return reply
 
     async def _exchange(self, request: httpx.Request, url: str) -> Reply:
         response = await self.client.send(request, stream=True)

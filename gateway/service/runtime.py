@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from gateway import outbound
-from gateway.core import shortcuts
+from gateway.core import shortcuts, tracing
 from gateway.core.errors import DefinitionInvalid
 from gateway.core.settings import Settings
 from gateway.executors.arq import ArqExecutor
@@ -60,6 +60,7 @@ class Runtime:
 
     async def start(self) -> None:
         shortcuts.configure(self.settings.shortcuts)
+        tracing.configure(self.settings.env)
         await open_store(self.settings)
         await self.housekeeper.start()
         await self.limits.start()

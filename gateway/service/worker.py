@@ -32,7 +32,7 @@ from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from gateway import outbound
-from gateway.core import shortcuts
+from gateway.core import shortcuts, tracing
 from gateway.core.backoff import compute_backoff
 from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError, StoreUnavailable
@@ -78,6 +78,7 @@ class WorkerProcess:
     async def open(self) -> None:
         if self.standalone:
             shortcuts.configure(self.settings.shortcuts)
+            tracing.configure(self.settings.env)
             await open_store(self.settings)
             await outbound.start(self.settings.outbound_allow)
             credentials.install(self.settings)
