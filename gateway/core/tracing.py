@@ -8,7 +8,8 @@ spans on stdout; `otlp` (the default with an endpoint) sends them over OTLP/HTTP
 Off, every instrumented place costs one test of the module global `ON`: nothing is
 imported from the SDK, no span objects are made. On, one trace follows a webhook call:
 its server span (continuing an incoming W3C `traceparent`), the execution (an async one
-joined to the call that accepted it, in this process), each node, and each outbound call,
+joined to the call that accepted it — through Redis when a `gateway worker` runs it), each
+node, and each outbound call,
 which carries `traceparent` to the downstream. Attributes name the workflow, its version,
 the execution, the node and the status — never payloads or secrets.
 """
@@ -115,6 +116,24 @@ def accepted(execution_id: str) -> None:
 def accepted_context(execution_id: str) -> otel_context.Context | None:
     """The context of the call that accepted `execution_id`, when this process took it."""
     return _accepted.pop(execution_id, None)
+
+
+def carrier(execution_id: str) -> dict[str, str]:
+    """The accepting call's context of `execution_id` as W3C headers, for the process
+    that will run it (taken: this process will not)."""
+    found = _accepted.pop(execution_id, None)
+    headers: dict[str, str] = {}
+    if found is not None:
+        propagate.inject(headers, context=found)
+    return headers
+
+
+def adopt(execution_id: str, headers: Mapping[str, str]) -> None:
+    """Run `execution_id` in the trace that `headers` (from `carrier`) continue."""
+    if headers:
+        _accepted[execution_id] = propagate.extract(headers)
+        if len(_accepted) > MAX_ACCEPTED:
+            _accepted.popitem(last=False)
 
 
 def trace_id() -> str | None:

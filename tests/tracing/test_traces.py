@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind
 from gateway.core import tracing
 from gateway.core.logs import JsonFormatter
 from tests.conftest import SettingsFactory
+from tests.executors.test_arq import run_workers
 from tests.httpserver import TestServer
 from tests.support import Gateway, running_gateway
 
@@ -33,9 +34,13 @@ nodes:
 
 
 @pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
+def provider() -> TracerProvider:
+    return TracerProvider()
+
+
+@pytest.fixture
+def spans(provider: TracerProvider) -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracing.install(provider)
     yield exporter
@@ -134,3 +139,28 @@ def test_log_lines_carry_the_trace_id(spans: InMemorySpanExporter) -> None:
 )
 def test_tracing_is_on_only_when_an_exporter_is_configured(env: dict[str, str], on: bool) -> None:
     assert tracing.wanted(env) is on
+
+
+async def test_a_worker_continues_the_trace_of_the_call_it_runs(
+    arq_settings: SettingsFactory,
+    downstream: TestServer,
+    spans: InMemorySpanExporter,
+    provider: TracerProvider,
+) -> None:
+    settings = arq_settings(outbound_allow=("127.0.0.0/8",))
+    async with running_gateway(settings) as server:
+        await server.apply(FLOW % {"sync": "false", "url": downstream.url("/hook")})
+        answer = await server.post("flow", json={"kind": "a"}, headers={"traceparent": INCOMING})
+        await server.drain()  # handed to Redis with its trace context
+
+        tracing.install(provider)  # as a new process: nothing of the server's kept here
+        await run_workers(settings)  # a worker: reads the context from Redis
+
+    named = by_name(spans.get_finished_spans())
+    call, execution, node = named["webhook call"], named["execution"], named["node call"]
+    assert answer.is_success
+    assert {format(s.context.trace_id, "032x") for s in named.values()} == {TRACE_ID}
+    assert parent_of(execution) == call.context.span_id
+    assert parent_of(named["POST"]) == node.context.span_id
+    [received] = downstream.received
+    assert received.headers["traceparent"].split("-")[1] == TRACE_ID
