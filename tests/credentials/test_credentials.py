@@ -195,3 +195,19 @@ async def test_the_cli_sets_lists_rekeys_and_deletes(
     assert missing.returncode == 1 and "no credential named 'nope'" in missing.stderr
     assert cli(url, "delete", "crm").returncode == 0
     assert cli(url, "list").stdout == ""
+
+
+@pytest.mark.postgres_only  # pg_dump of the database
+async def test_pg_dump_holds_no_credential(gateway: Gateway, downstream: TestServer) -> None:
+    await data(gateway, SET, name="crm", type="bearer", secret=TOKEN)
+    await gateway.apply(CALLER % {"url": downstream.url("/orders")})
+    assert (await gateway.post("caller", json={"id": "o-1"})).status_code == 200
+    await gateway.drain()
+
+    url = gateway.settings.database_url.replace("postgres://", "postgresql://", 1)
+    dump = subprocess.run(["pg_dump", url], capture_output=True, text=True, timeout=60)
+
+    assert dump.returncode == 0, dump.stderr
+    assert "CREATE TABLE public.credentials" in dump.stdout
+    assert downstream.received[0].headers["authorization"] == f"Bearer {TOKEN}"
+    assert TOKEN not in dump.stdout
