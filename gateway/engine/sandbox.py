@@ -164,9 +164,10 @@ class Pool:
                 queue.remove(waiter)
                 if not queue:
                     del self.waiting[tenant]
-                return
-        if waiter.future.done() and not waiter.future.cancelled():
-            self._give(waiter.future.result())  # handed over just as the wait ended
+        # cancelled, a delivery still on its way passes the worker on (`_deliver`); one
+        # that arrived just as the wait ended is passed on here
+        if not waiter.future.cancel() and not waiter.future.cancelled():
+            self._give(waiter.future.result())
 
     def _give(self, worker: Worker) -> None:
         """Hand `worker` to the next workflow in turn, or make it idle."""
