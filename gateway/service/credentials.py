@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import Problem
@@ -27,6 +28,9 @@ __all__ = ["TYPES", "StoredCredential", "delete", "listed", "put", "resolver", "
 TYPES = ("bearer", "basic", "header", "hmac", "secret")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,99}")
 MAX_SECRET = 8192
+# `last_used_at` is a hint, as for admin tokens: written at most this often per process
+TOUCH_INTERVAL = timedelta(minutes=5)
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class CredentialInvalid(ValueError):
@@ -77,11 +81,15 @@ def _rendered(type_: str, secret: str) -> str:
 def resolver(settings: Settings) -> outbound_credentials.Resolver:
     """What `request` nodes call for their credentials: opened at the moment of the call."""
     box = SecretBox.from_settings(settings)
+    touched: dict[str, datetime] = {}
 
     async def resolve(names: Sequence[str]) -> dict[str, str]:
         sealed = await store.sealed_secrets(names)
-        if sealed:
-            await store.mark_used(sealed, utcnow())
+        now = utcnow()
+        stale = [name for name in sealed if now - touched.get(name, _NEVER) >= TOUCH_INTERVAL]
+        if stale:
+            await store.mark_used(stale, now)
+            touched.update(dict.fromkeys(stale, now))
         return {
             name: _rendered(type_, box.open(secret)) for name, (type_, secret) in sealed.items()
         }
