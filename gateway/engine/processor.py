@@ -161,7 +161,7 @@ class Processor:
             result = await self._run()
             span.set_attribute("gateway.execution.status", result.status.value)
             if result.status is not ExecutionStatus.RESOLVED:
-                tracing.failed(span, result.error or result.status.value)
+                tracing.failed(span, result.status.value)  # not the error: it may hold a URL
             return result
 
     async def _run(self) -> RunResult:
