@@ -279,6 +279,7 @@ COMMANDS: dict[str, Command] = {
     "executions": cmd_executions,
     "token": cmd_token,
     "credentials": cli_credentials.command,
+    "rekey": cli_credentials.rekey,
 }
 
 

@@ -1,6 +1,7 @@
 """`gateway credentials`: set (the secret read from standard input, never an argument, so
-it stays out of shell history and `ps`), list, delete, rekey — part of the `gateway`
-command (`cli.py`), on the same service functions as GraphQL."""
+it stays out of shell history and `ps`), list, delete; and `gateway rekey`, which
+re-encrypts every stored secret after a change of `GATEWAY_SECRET_KEY` — part of the
+`gateway` command (`cli.py`), on the same service functions as GraphQL."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     actions.add_parser("list", help="names, types and dates (never the secrets)")
     delete = actions.add_parser("delete", help="delete a credential")
     delete.add_argument("name")
-    actions.add_parser(
+    sub.add_parser(
         "rekey",
-        help="re-encrypt every credential under GATEWAY_SECRET_KEY; the old key on stdin",
+        help="re-encrypt every stored secret under GATEWAY_SECRET_KEY; the old key on stdin",
     )
 
 
@@ -43,10 +44,15 @@ async def command(args: argparse.Namespace, settings: Settings) -> int:
             for row in await credentials.listed():
                 used = row.last_used_at.isoformat() if row.last_used_at else "never used"
                 print(f"{row.name:<24} {row.type:<7} {row.updated_at.isoformat()}  {used}")
-        elif args.action == "rekey":
-            count = await credentials.rotate_key(settings, _stdin_line())
-            print(f"{count} credentials re-encrypted", file=sys.stderr)
         elif not await credentials.delete(args.name):
             print(f"error: no credential named {args.name!r}", file=sys.stderr)
             return 1
+    return 0
+
+
+async def rekey(args: argparse.Namespace, settings: Settings) -> int:
+    """`gateway rekey`: after a change of GATEWAY_SECRET_KEY, the old key on stdin."""
+    async with database.session(settings):
+        count = await credentials.rotate_key(settings, _stdin_line())
+    print(f"{count} secrets re-encrypted", file=sys.stderr)
     return 0

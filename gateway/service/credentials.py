@@ -14,6 +14,7 @@ import base64
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import Problem
@@ -21,6 +22,7 @@ from gateway.core.settings import Settings
 from gateway.outbound import credentials as outbound_credentials
 from gateway.security.secrets import SecretBox
 from gateway.store import credentials as store
+from gateway.store import resealing
 from gateway.store.credentials import StoredCredential
 
 __all__ = ["TYPES", "StoredCredential", "delete", "listed", "put", "resolver", "rotate_key"]
@@ -102,11 +104,22 @@ def install(settings: Settings) -> None:
 
 
 async def rotate_key(settings: Settings, old_key: str) -> int:
-    """Re-encrypt every credential sealed with `old_key` under the current
-    `GATEWAY_SECRET_KEY`; how many were re-encrypted."""
+    """Re-encrypt every stored secret sealed with `old_key` (credentials, signature secrets
+    and the version snapshots holding them) under the current `GATEWAY_SECRET_KEY`, in one
+    transaction; how many secrets. ConfigError when one cannot be opened with `old_key`."""
     old, new = SecretBox(old_key), SecretBox.from_settings(settings)
     count = 0
-    for name, sealed in (await store.all_sealed()).items():
-        await store.reseal(name, new.seal(old.open(sealed)))
-        count += 1
+
+    def reseal(value: Any) -> Any:
+        nonlocal count
+        if isinstance(value, dict) and set(value) == {"encrypted"}:
+            count += 1
+            return new.seal(old.open(value))
+        if isinstance(value, dict):
+            return {key: reseal(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [reseal(item) for item in value]
+        return value
+
+    await resealing.reseal_all(reseal)
     return count

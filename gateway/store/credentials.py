@@ -61,18 +61,6 @@ async def sealed_secrets(names: Iterable[str]) -> dict[str, tuple[str, Any]]:
     return {str(name): (str(type_), secret) for name, type_, secret in rows}
 
 
-async def all_sealed() -> dict[str, Any]:
-    """Name → sealed secret of every credential (re-encryption)."""
-    async with translated("load credentials"):
-        rows = await Credential.all().values_list("name", "secret")
-    return {str(name): secret for name, secret in rows}
-
-
-async def reseal(name: str, sealed: dict[str, str]) -> None:
-    async with translated("re-encrypt credential"):
-        await Credential.filter(name=name).update(secret=sealed)
-
-
 async def mark_used(names: Iterable[str], when: datetime) -> None:
     async with translated("mark credentials used"):
         await Credential.filter(name__in=list(names)).update(last_used_at=when)

@@ -18,6 +18,7 @@ from gateway.workflows.export import export_documents
 from tests.api.client import call, data, error
 from tests.conftest import SettingsFactory
 from tests.httpserver import Answer, Received, TestServer
+from tests.signing import github
 from tests.support import GATEWAY_BIN, TEST_SECRET_KEY, Gateway, running_gateway
 
 TOKEN = "tok_live_4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"
@@ -170,7 +171,7 @@ async def test_bad_credentials_are_refused(
 def cli(database_url: str, *args: str, stdin: str = "", key: str = TEST_SECRET_KEY) -> Any:
     env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_CONFIG": "/nonexistent"}
     return subprocess.run(
-        [GATEWAY_BIN, "credentials", *args],
+        [GATEWAY_BIN, *args],
         input=stdin,
         env={"PATH": "/usr/bin:/bin", **env, "GATEWAY_SECRET_KEY": key},
         capture_output=True,
@@ -179,22 +180,58 @@ def cli(database_url: str, *args: str, stdin: str = "", key: str = TEST_SECRET_K
     )
 
 
-async def test_the_cli_sets_lists_rekeys_and_deletes(
-    gateway: Gateway, downstream: TestServer
-) -> None:
+async def test_the_cli_sets_lists_and_deletes(gateway: Gateway) -> None:
     url = gateway.settings.database_url
-    new_key = "another-test-secret-key-0123456789-abcdefghij"
-    set_ = cli(url, "set", "crm", "--type", "bearer", stdin=TOKEN + "\n")
-    listed = cli(url, "list")
-    rekeyed = cli(url, "rekey", stdin=TEST_SECRET_KEY + "\n", key=new_key)
-    missing = cli(url, "delete", "nope")
+    set_ = cli(url, "credentials", "set", "crm", "--type", "bearer", stdin=TOKEN + "\n")
+    listed = cli(url, "credentials", "list")
+    missing = cli(url, "credentials", "delete", "nope")
 
     assert set_.returncode == 0, set_.stderr
     assert listed.stdout.split()[:2] == ["crm", "bearer"] and TOKEN not in listed.stdout
-    assert rekeyed.returncode == 0 and "1 credentials re-encrypted" in rekeyed.stderr
     assert missing.returncode == 1 and "no credential named 'nope'" in missing.stderr
-    assert cli(url, "delete", "crm").returncode == 0
-    assert cli(url, "list").stdout == ""
+    assert cli(url, "credentials", "delete", "crm").returncode == 0
+    assert cli(url, "credentials", "list").stdout == ""
+
+
+SIGNED = """
+key: signed
+sync: true
+trigger: {signature: {preset: github, secret: hook-secret}}
+nodes:
+  - key: call
+    type: request
+    config: {url: "%(url)s", headers: [{name: Authorization, value: "Bearer {{$credentials.crm}}"}]}
+  - {key: reply, type: response, config: {statusCode: 200, body: {ok: true}}}
+"""
+
+
+async def test_rekey_reencrypts_every_stored_secret(
+    settings_factory: SettingsFactory, downstream: TestServer
+) -> None:
+    new_key = "another-test-secret-key-0123456789-abcdefghij"
+    settings = settings_factory(outbound_allow=("127.0.0.0/8",))
+    async with running_gateway(settings) as before:
+        await data(before, SET, name="crm", type="bearer", secret=TOKEN)
+        await before.apply(SIGNED % {"url": downstream.url("/x")})
+    url = settings.database_url
+
+    wrong = cli(url, "rekey", stdin="not-the-old-key-but-long-enough-0123456789\n", key=new_key)
+    rekeyed = cli(url, "rekey", stdin=TEST_SECRET_KEY + "\n", key=new_key)
+
+    body = b'{"a": 1}'
+    async with running_gateway(
+        settings_factory(outbound_allow=("127.0.0.0/8",), secret_key=new_key)
+    ) as after:
+        answer = await after.post(
+            "signed",
+            content=body,
+            headers={"content-type": "application/json", **github("hook-secret", body)},
+        )
+    assert wrong.returncode == 1 and "cannot be decrypted" in wrong.stderr
+    assert rekeyed.returncode == 0, rekeyed.stderr
+    assert "3 secrets re-encrypted" in rekeyed.stderr  # credential, trigger, version
+    assert answer.status_code == 200, answer.text
+    assert downstream.received[-1].headers["authorization"] == f"Bearer {TOKEN}"
 
 
 @pytest.mark.postgres_only  # pg_dump of the database
