@@ -86,3 +86,17 @@ async def test_an_idle_keep_alive_connection_is_closed(database_url: str, tmp_pa
 
     assert received.startswith(b"HTTP/1.1 200 OK")
     assert received.endswith(b'{"challenge":"c-2"}')
+
+
+@pytest.mark.sqlite_only
+async def test_requests_beyond_the_connection_cap_get_503(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with serve(database_url, tmp_path, GATEWAY_MAX_CONNECTIONS="4") as server:
+        held = await asyncio.gather(*(idle(server) for _ in range(4)))
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+            refused = await client.post(SLACK, json=CHALLENGE)
+        for _, writer in held:
+            writer.close()
+
+    assert refused.status_code == 503
