@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 import orjson
 import uvloop
 
-from gateway import cli_testing
+from gateway import cli_credentials, cli_testing
 from gateway.api.limits import MAX_BODY
 from gateway.core.errors import ConfigError, DefinitionInvalid, GatewayError
 from gateway.core.logs import configure
@@ -223,6 +223,8 @@ def _exit_at_once(code: int) -> NoReturn:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from gateway.sockets import server_options
+
     try:
         asyncio.run(preflight(settings))
     except DefinitionInvalid as exc:
@@ -241,12 +243,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             host=args.host,
             port=args.port,
             loop="uvloop",
-            http="httptools",
             access_log=False,
             lifespan="on",
             log_config=None,
             timeout_graceful_shutdown=settings.shutdown_grace,
             ws_max_size=MAX_BODY,  # a GraphQL message over WebSocket, as over HTTP (closed: 1009)
+            **server_options(settings),  # httptools with socket timeouts (gateway/sockets.py)
         )
     except SystemExit as exc:
         if exc.code not in (0, None):  # uvicorn's own exit: start-up failed
@@ -304,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="delete a token")
     revoke.add_argument("id", type=int)
     cli_testing.add_commands(sub)
+    cli_credentials.add_parser(sub)
     return parser
 
 
@@ -315,6 +318,8 @@ COMMANDS: dict[str, Command] = {
     "executions": cmd_executions,
     "token": cmd_token,
     **cli_testing.COMMANDS,
+    "credentials": cli_credentials.command,
+    "rekey": cli_credentials.rekey,
 }
 
 

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 from prometheus_client import generate_latest
+from tortoise import connections
 
 from gateway.service.metrics import Metrics
 from gateway.store.models import ExecutionRequest
@@ -84,3 +85,22 @@ async def test_credentials_are_neither_logged_nor_stored(
     assert "s3cr3t" not in caplog.text and "c00kie" not in caplog.text
     assert "authorization" not in row.context["headers"]
     assert "cookie" not in row.context["headers"]
+
+
+@pytest.mark.sqlite_only  # PRAGMA query_only: SQLite refusing writes, as on a full disk
+async def test_readiness_fails_while_the_database_refuses_writes(gateway: Gateway) -> None:
+    await gateway.apply(FLOW)
+    connection = connections.get("default")
+    await connection.execute_script("PRAGMA query_only = 1")
+    try:
+        refused = await gateway.post("flow", json={})
+        not_ready = await gateway.client.get("/readyz")
+    finally:
+        await connection.execute_script("PRAGMA query_only = 0")
+    ready = await gateway.client.get("/readyz")
+
+    assert refused.status_code == 503  # what every async call gets meanwhile
+    assert not_ready.status_code == 503
+    assert not_ready.json()["database"].startswith("unavailable")
+    assert not_ready.headers["retry-after"] == "5"
+    assert (ready.status_code, ready.json()["database"]) == (200, "ok")

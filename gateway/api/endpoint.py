@@ -31,6 +31,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from gateway.api import budget
 from gateway.api.cache import Answer, AnswerCache
 from gateway.api.context import Connection, Context
 from gateway.api.errors import (
@@ -134,6 +135,7 @@ class _View(GraphQL[Context, None]):
             return Context(
                 self.runtime, self.relations, connection=Connection(response, self.tokens)
             )
+        budget.start(self.runtime.settings.graphql_max_answer)  # for all this request runs
         return Context(self.runtime, self.relations)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -158,6 +160,9 @@ class _View(GraphQL[Context, None]):
         """Every error gets its code, and the unexpected ones are masked, here: the last
         step every result passes, whichever stage (parse, validation, execution) failed."""
         request_error = bool(result.errors) and all(map(is_request_error, result.errors or []))
+        spent = budget.current()
+        if spent is not None and spent.exceeded:  # one error, and none of the partial data
+            result.data, result.errors = None, [spent.refusal()]
         if result.errors:
             result.errors = [coded(error) for error in result.errors]
         answer = await super().process_result(request, result)

@@ -26,10 +26,9 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as aliases_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
 from gateway.api.errors import bad_input
+from gateway.api.shape import shape_rule
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -43,10 +42,7 @@ CACHE_SIZE = 512  # distinct operation texts kept parsed and validated
 MAX_SUBSCRIPTIONS = 10
 CONNECTION_INIT_WAIT = 10
 
-_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
-    depth_validator(MAX_DEPTH, None),
-    aliases_validator(MAX_ALIASES),
-)
+_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (shape_rule(MAX_DEPTH, MAX_ALIASES),)
 _CLOSED_RULES = (*_LIMIT_RULES, NoSchemaIntrospectionCustomRule)
 
 

@@ -16,8 +16,9 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gateway.api import limits
+from gateway.api import budget, limits
 from gateway.api.admin_tokens import TokenMutation, TokenQuery
+from gateway.api.credentials import CredentialMutation, CredentialQuery
 from gateway.api.errors import coded, log_unexpected
 from gateway.api.execution import LeafFastContext
 from gateway.api.mutations import Mutation
@@ -51,11 +52,14 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(introspection: bool) -> GatewaySchema:
     """The schema with its limits; introspection on or off (built once for each)."""
     return GatewaySchema(
-        query=merge_types("Query", (Query, TokenQuery, TestingQuery)),
-        mutation=merge_types("Mutation", (Mutation, TokenMutation, TestingMutation)),
+        query=merge_types("Query", (Query, TokenQuery, TestingQuery, CredentialQuery)),
+        mutation=merge_types(
+            "Mutation", (Mutation, TokenMutation, TestingMutation, CredentialMutation)
+        ),
         subscription=Subscription,
         extensions=limits.extensions(introspection),
         execution_context_class=LeafFastContext,
+        scalar_overrides=budget.SCALAR_OVERRIDES,
     )
 
 

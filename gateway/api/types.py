@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.api.budget import spend_text
 from gateway.api.context import Info
 from gateway.api.execution import PRELOADED
 from gateway.core.errors import NotFound
@@ -394,7 +395,7 @@ class Execution:
     @strawberry.field(description="The request body as text (UTF-8)")
     async def raw_body(self, info: Info) -> str:
         raw = bytes((await self._request(info)).raw_body)
-        return raw.decode("utf-8", errors="replace")
+        return spend_text(raw.decode("utf-8", errors="replace"))
 
     async def _request(self, info: Info) -> RequestRecord:
         return found(await info.context.loaders.request.load(uuid.UUID(str(self.id))))

@@ -1,5 +1,6 @@
 """Structured logs: one JSON object per line, with the context fields callers pass in
-`extra` (`execution_id`, `workflow`, `trigger`, `node`). Request headers are never logged."""
+`extra` (`execution_id`, `workflow`, `trigger`, `node`), and `trace_id` while tracing is on
+and a span is current. Request headers are never logged."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from gateway.core import tracing
 
 _CONTEXT_FIELDS = ("execution_id", "workflow", "trigger", "node", "status")
 
@@ -21,6 +24,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if tracing.ON:
+            trace_id = tracing.trace_id()
+            if trace_id is not None:
+                entry["trace_id"] = trace_id
         for name in _CONTEXT_FIELDS:
             value = getattr(record, name, None)
             if value is not None:

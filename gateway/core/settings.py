@@ -76,6 +76,12 @@ class Settings:
     worker_concurrency: int = 512
     prune_interval: float = 3600.0
     shortcuts: bool = True  # core/shortcuts.py
+    header_timeout: float = 10.0  # seconds from a connection's or request's first byte
+    body_timeout: float = 10.0  # seconds per window of the body's minimum rate
+    body_min_rate: int = 1024  # bytes per second, measured over each body_timeout window
+    keep_alive_timeout: float = 5.0  # seconds an idle keep-alive connection stays open
+    max_connections: int = 4096  # concurrent connections (and requests); more get 503
+    graphql_max_answer: int = 16 * 1024 * 1024  # bytes of JSON values and bodies per answer
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -107,6 +113,12 @@ _CONVERTERS: dict[str, Any] = {
     "worker_concurrency": int,
     "prune_interval": float,
     "shortcuts": _parse_bool,
+    "header_timeout": float,
+    "body_timeout": float,
+    "body_min_rate": int,
+    "keep_alive_timeout": float,
+    "max_connections": int,
+    "graphql_max_answer": int,
 }
 
 
@@ -170,5 +182,11 @@ def _check(settings: Settings) -> None:
         raise ConfigError("GATEWAY_WORKER_CONCURRENCY must be 1 or more")
     if settings.executor_concurrency < 0:
         raise ConfigError("GATEWAY_EXECUTOR_CONCURRENCY must be 0 or more")
+    if min(settings.header_timeout, settings.body_timeout, settings.keep_alive_timeout) <= 0:
+        raise ConfigError("GATEWAY_HEADER_TIMEOUT, _BODY_TIMEOUT, _KEEP_ALIVE_TIMEOUT: positive")
+    if settings.graphql_max_answer < 1:
+        raise ConfigError("GATEWAY_GRAPHQL_MAX_ANSWER must be positive (bytes)")
+    if settings.body_min_rate < 0 or settings.max_connections < 1:
+        raise ConfigError("GATEWAY_BODY_MIN_RATE must be 0 or more, _MAX_CONNECTIONS 1 or more")
     if not settings.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
         raise ConfigError("GATEWAY_DATABASE_URL must start with sqlite:// or postgres://")

@@ -41,10 +41,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gateway.core import tracing
 from gateway.core.clock import utcnow
 from gateway.core.errors import NodeFailure
 from gateway.core.records import JobRecord
 from gateway.core.statuses import ExecutionStatus, JobStatus
+from gateway.engine import sandbox
 from gateway.engine.node import (
     CANCEL_BRANCH,
     Assign,
@@ -117,11 +119,15 @@ class Processor:
         env: dict[str, str] | None = None,
         *,
         execution_id: str = "",
+        workflow: str = "",
+        version_id: int = 0,
         clock: Callable[[], datetime] = utcnow,
         resume: dict[str, Any] | None = None,
     ) -> None:
         self.plan = plan
         self.execution_id = execution_id
+        self.workflow = workflow
+        self.version_id = version_id
         self.jobs: list[JobRecord] = []
         self.results: dict[str, Any] = dict(resume.get("results") or {}) if resume else {}
         self.iterations = 0
@@ -136,6 +142,29 @@ class Processor:
         return {**self.roots, "$jobsMapByNodeKey": self.results, "$scopes": scopes}
 
     async def run(self) -> RunResult:
+        token = sandbox.tenant.set(self.workflow)
+        try:
+            if tracing.ON:
+                return await self._traced_run()
+            return await self._run()
+        finally:
+            sandbox.tenant.reset(token)
+
+    async def _traced_run(self) -> RunResult:
+        attributes = {
+            "gateway.workflow": self.workflow,
+            "gateway.workflow.version_id": self.version_id,
+            "gateway.execution_id": self.execution_id,
+        }
+        parent = tracing.accepted_context(self.execution_id)  # an async call accepted here
+        with tracing.span("execution", attributes, parent=parent) as span:
+            result = await self._run()
+            span.set_attribute("gateway.execution.status", result.status.value)
+            if result.status is not ExecutionStatus.RESOLVED:
+                tracing.failed(span, result.status.value)  # not the error: it may hold a URL
+            return result
+
+    async def _run(self) -> RunResult:
         if self.resume is not None:
             stopped = await self._resume(self.resume)
         else:
@@ -170,6 +199,19 @@ class Processor:
         return None
 
     async def _run_step(self, step: Step, frame: _Frame) -> _Stopped | None:
+        if not tracing.ON:
+            return await self._run_job(step, frame)
+        attributes = {"gateway.node.key": step.key, "gateway.node.type": step.type}
+        with tracing.span(f"node {step.key}", attributes) as span:
+            stopped = await self._run_job(step, frame)
+            status = frame.jobs[-1].status if frame.jobs else None
+            if status is not None:
+                span.set_attribute("gateway.job.status", status.value)
+                if status in (JobStatus.ERROR, JobStatus.FAILED):
+                    tracing.failed(span, status.value)
+            return stopped
+
+    async def _run_job(self, step: Step, frame: _Frame) -> _Stopped | None:
         job = JobRecord(step.key, step.type, utcnow(), position=frame.position)
         self.jobs.append(job)
         frame.jobs.append(job)

@@ -46,7 +46,9 @@ from gateway.core.errors import Problem, TemplateError
 from gateway.engine import js
 from gateway.engine.paths import MISSING, Segment, format_path, lookup, parse_path, resolve
 
-ROOTS = frozenset({"$context", "$jobsMapByNodeKey", "$scopes", "$system", "$env"})
+# `$credentials` is only in scope while a `request` node renders its call (validation
+# refuses it anywhere else).
+ROOTS = frozenset({"$context", "$jobsMapByNodeKey", "$scopes", "$system", "$env", "$credentials"})
 
 Renderer: TypeAlias = Callable[[Mapping[str, Any]], Any]
 

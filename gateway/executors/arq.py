@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 from redis.exceptions import RedisError
 
-from gateway.core import shortcuts
+from gateway.core import shortcuts, tracing
 from gateway.core.settings import Settings
 from gateway.executors.base import Accepted
 
@@ -124,6 +125,13 @@ async def deliver(
     return await deliver_many(pool, [execution_id], at, redeliver) == 1
 
 
+TRACE_TTL = 3600  # seconds an execution's trace context waits in Redis for a worker
+
+
+def trace_key(settings: Settings, execution_id: str) -> str:
+    return f"{settings.redis_prefix}:trace:{execution_id}"
+
+
 class ArqExecutor:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -162,6 +170,8 @@ class ArqExecutor:
             if self.pool is None:
                 self.pool = await connect(self.settings)
             await deliver_many(self.pool, execution_ids, at)
+            if tracing.ON:
+                await self._carry(execution_ids)
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning(
                 "%d executions not handed to Redis, the sweep will deliver them: %s",
@@ -169,6 +179,17 @@ class ArqExecutor:
                 exc,
                 extra={"execution_id": str(execution_ids[0])},
             )
+
+    async def _carry(self, execution_ids: list[uuid.UUID]) -> None:
+        """Each execution's trace context, for the worker that runs it (`trace_key`)."""
+        assert self.pool is not None
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for execution_id in execution_ids:
+                headers = tracing.carrier(str(execution_id))
+                if headers:
+                    key = trace_key(self.settings, str(execution_id))
+                    pipe.set(key, orjson.dumps(headers), ex=TRACE_TTL)
+            await pipe.execute()
 
     def schedule(self, execution_id: uuid.UUID, at: datetime) -> None:
         task = asyncio.create_task(self._deliver([execution_id], at))

@@ -88,7 +88,13 @@ class Runner:
             return ExecutionStatus.ERROR
         context = {**claimed.context, "rawBody": raw_text(claimed.raw_body)}
         processor = Processor(
-            workflow.plan, context, self.env, execution_id=str(execution_id), resume=claimed.state
+            workflow.plan,
+            context,
+            self.env,
+            execution_id=str(execution_id),
+            workflow=workflow.workflow_key,
+            version_id=workflow.version_id,
+            resume=claimed.state,
         )
         try:
             result = await self._run_leased(execution_id, workflow, processor)

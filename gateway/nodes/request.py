@@ -10,13 +10,14 @@ import httpx
 import orjson
 
 from gateway import outbound
-from gateway.core.errors import Problem
+from gateway.core.errors import NodeFailure, Problem
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.core.types import JSONObject, Scope
 from gateway.engine.node import Done, Ended, NodeType, Outcome, RunContext, Stop
 from gateway.engine.templates import Template, compile_template, template_problems, to_text
 from gateway.nodes.common import bool_problems, number_problems, pairs_problems
 from gateway.nodes.registry import register
+from gateway.outbound import credentials
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 JSON, FORM, TEXT = "application/json", "application/x-www-form-urlencoded", "text/plain"
@@ -111,6 +112,20 @@ class Request(NodeType):
         self.timeout = float(config.get("timeout", DEFAULT_TIMEOUT_MS)) / 1000
         self.ignore_fail = bool(config.get("ignoreFail", False))
         self.only_data = bool(config.get("onlyData", False))
+        self.credentials = self._credential_names()
+
+    def _credential_names(self) -> tuple[str, ...]:
+        templates = [self.url, self.data, *(t for _, t in self.headers.items + self.params.items)]
+        return tuple(
+            sorted(
+                {
+                    str(ref.path[0])
+                    for template in templates
+                    for ref in template.references
+                    if ref.root == credentials.ROOT and ref.path
+                }
+            )
+        )
 
     @classmethod
     def check(cls, config: Any, field: str) -> list[Problem]:
@@ -137,15 +152,23 @@ class Request(NodeType):
         return problems
 
     async def execute(self, scope: Scope, run: RunContext) -> Outcome:
+        secrets: dict[str, str] = {}
+        if self.credentials:  # opened now, for this call only; redacted from what it gives
+            secrets = await credentials.resolve(self.credentials)
+            scope = {**scope, credentials.ROOT: secrets}
         call = self.call(scope, idempotency_key(run.execution_id, run.node_key, run.position))
         try:
             reply = await outbound.current().send(call)
         except outbound.RequestFailed as exc:
-            return self._failed({"error": str(exc)}, str(exc))
-        result = self._result(reply)
+            error = credentials.redact(str(exc), secrets)
+            return self._failed({"error": error}, error)
+        except NodeFailure as exc:  # the guard refused the target: its message has the URL
+            raise NodeFailure(credentials.redact(str(exc), secrets)) from None
+        result = credentials.redact(self._result(reply), secrets)
         if 200 <= reply.status < 300:
             return Done(result)
-        return self._failed(result, f"{self.method} {reply.url} answered {reply.status}")
+        url = credentials.redact(reply.url, secrets)
+        return self._failed(result, f"{self.method} {url} answered {reply.status}")
 
     def call(self, scope: Scope, key: str) -> outbound.Call:
         """The call this node makes in `scope` (deciding, apart from sending)."""

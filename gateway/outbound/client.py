@@ -12,11 +12,14 @@ not complete (connection, timeout, too large) is `RequestFailed`.
 from __future__ import annotations
 
 import http.cookiejar
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 
+from gateway.core import tracing
 from gateway.core.errors import NodeFailure
 from gateway.outbound.guard import AllowList, TargetRefused, resolve
 
@@ -117,11 +120,32 @@ class Outbound:
             extensions=extensions,
         )
         try:
+            if tracing.ON:
+                return await self._traced_exchange(request, url)
             return await self._exchange(request, str(url))
         except httpx.TimeoutException as exc:
             raise RequestFailed(f"{method} {url} timed out") from exc
         except httpx.HTTPError as exc:
             raise RequestFailed(f"{method} {url} failed: {exc or type(exc).__name__}") from exc
+
+    async def _traced_exchange(self, request: httpx.Request, url: httpx.URL) -> Reply:
+        """`_exchange` in a client span, its `traceparent` sent downstream. Attributes name
+        the method, host and port, never the path or query (they may carry secrets)."""
+        attributes = {
+            "http.request.method": request.method,
+            "server.address": url.host,
+            "server.port": url.port or _DEFAULT_PORTS.get(url.scheme, 0),
+        }
+        with tracing.span(f"{request.method}", attributes, kind=SpanKind.CLIENT) as span:
+            carried: list[tuple[str, str]] = []
+            tracing.outgoing(carried)
+            for name, value in carried:
+                request.headers.setdefault(name, value)
+            reply = await self._exchange(request, str(url))
+            span.set_attribute("http.response.status_code", reply.status)
+            if reply.status >= 500:
+                tracing.failed(span, f"answered {reply.status}")
+            return reply
 
     async def _exchange(self, request: httpx.Request, url: str) -> Reply:
         response = await self.client.send(request, stream=True)
@@ -143,6 +167,9 @@ _current: Outbound | None = None
 async def start(allow: tuple[str, ...], transport: httpx.AsyncBaseTransport | None = None) -> None:
     """Create the process's client (the runtime calls this on start)."""
     global _current
+    # httpx logs every request's URL at INFO, and a URL may carry a credential
+    for library in ("httpx", "httpcore"):
+        logging.getLogger(library).setLevel(logging.WARNING)
     if _current is not None:
         await _current.aclose()
     _current = Outbound(AllowList.parse(allow), transport)

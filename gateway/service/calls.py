@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.core import tracing
 from gateway.core.clock import utcnow
 from gateway.core.errors import Conflict
 from gateway.core.ids import new_id
@@ -136,6 +137,8 @@ class Calls:
         self.runtime.events.publish(
             execution_id, workflow.workflow_id, ExecutionStatus.QUEUED.value
         )
+        if tracing.ON:  # the execution's span joins this call's trace when it runs here
+            tracing.accepted(str(execution_id))
         self.runtime.executor.submit(execution_id, (call.context, call.raw))
         return Reply(*sent, str(execution_id))
 
@@ -151,7 +154,12 @@ class Calls:
         started_at = utcnow()
         id_text = str(execution_id)
         processor = Processor(
-            workflow.plan, call.scope_context(), self.runtime.env, execution_id=id_text
+            workflow.plan,
+            call.scope_context(),
+            self.runtime.env,
+            execution_id=id_text,
+            workflow=workflow.workflow_key,
+            version_id=workflow.version_id,
         )
         result = await run_plan(workflow, processor)
         sent = sync_answer(result, id_text)

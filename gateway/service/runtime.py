@@ -7,13 +7,14 @@ import logging
 from dataclasses import dataclass, field
 
 from gateway import outbound
-from gateway.core import shortcuts
+from gateway.core import shortcuts, tracing
 from gateway.core.errors import DefinitionInvalid
 from gateway.core.settings import Settings
 from gateway.executors.arq import ArqExecutor
 from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
+from gateway.service import credentials
 from gateway.service.captures import Captures
 from gateway.service.events import Events
 from gateway.service.housekeeping import Housekeeper
@@ -67,6 +68,7 @@ class Runtime:
 
     async def start(self) -> None:
         shortcuts.configure(self.settings.shortcuts)
+        tracing.configure(self.settings.env)
         await open_store(self.settings)
         await self.housekeeper.start()
         await self.limits.start()
@@ -77,6 +79,7 @@ class Runtime:
         await self.writer.start()
         await outbound.start(self.settings.outbound_allow)
         await self.events.start()
+        credentials.install(self.settings)
         await self.executor.start()
 
     async def stop(self) -> None:

@@ -27,21 +27,23 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from arq import Retry
 from arq.connections import ArqRedis
 from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
 from gateway import outbound
-from gateway.core import shortcuts
+from gateway.core import shortcuts, tracing
 from gateway.core.backoff import compute_backoff
 from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError, StoreUnavailable
 from gateway.core.settings import Settings
 from gateway.core.stopping import Stop, stop_task
-from gateway.executors.arq import JOB, deliver_many, redis_settings
+from gateway.executors.arq import JOB, deliver_many, redis_settings, trace_key
 from gateway.executors.batch_worker import BatchWorker
 from gateway.executors.runner import Runner
+from gateway.service import credentials
 from gateway.service.events import Events
 from gateway.service.housekeeping import Housekeeper
 from gateway.store import claims
@@ -84,8 +86,10 @@ class WorkerProcess:
     async def open(self) -> None:
         if self.standalone:
             shortcuts.configure(self.settings.shortcuts)
+            tracing.configure(self.settings.env)
             await open_store(self.settings)
             await outbound.start(self.settings.outbound_allow)
+            credentials.install(self.settings)
         await self.registry.start()
         await self.writer.start()
         await self.events.start()
@@ -158,10 +162,24 @@ class WorkerProcess:
         while self._scheduled:
             await asyncio.gather(*list(self._scheduled), return_exceptions=True)
 
+    async def _adopt_trace(self, execution_id: str) -> None:
+        """Join the trace of the call that accepted the execution (`ArqExecutor._carry`)."""
+        if self.pool is None:
+            return
+        try:
+            raw = await self.pool.getdel(trace_key(self.settings, execution_id))
+        except _CONNECTION_ERRORS as exc:
+            log.warning("trace context not read: %s", exc, extra={"execution_id": execution_id})
+            return
+        if raw:
+            tracing.adopt(execution_id, orjson.loads(raw))
+
     async def run_execution(self, ctx: dict[str, Any], execution_id: str) -> None:
         key = uuid.UUID(execution_id)
         self._running.add(key)
         try:
+            if tracing.ON:
+                await self._adopt_trace(execution_id)
             await self.runner.run(key)
         except StoreUnavailable as exc:
             defer = compute_backoff(int(ctx.get("job_try", 1)))

@@ -14,6 +14,7 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.transactions import in_transaction
 
 from gateway.core.errors import ConfigError, GatewayError
 from gateway.core.settings import Settings
@@ -147,10 +148,16 @@ async def model_changes(settings: Settings) -> list[str]:
 
 
 async def ping() -> str:
-    """ "ok" when the database answers a query, else why not."""
+    """ "ok" when the database answers a query and commits a write, else why not.
+
+    The write rewrites the revision counter's row with its own value: a database that
+    answers reads but refuses writes (full disk, read-only) is not ready, since every
+    async call would be refused."""
     try:
         async with translated("readiness check"):
             await get_connection("default").execute_query("SELECT 1")
+        async with translated("readiness write check"), in_transaction() as connection:
+            await connection.execute_query('UPDATE "revision" SET "value" = "value"')
     except GatewayError as exc:
         return f"unavailable: {exc}"
     return "ok"

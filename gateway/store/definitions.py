@@ -263,6 +263,11 @@ class TriggerTarget:
     definition: dict[str, Any]
 
 
+def trigger_key_fits(key: str) -> bool:
+    """Whether `key` could be a stored trigger key at all (not longer than the column)."""
+    return fits(Trigger, "key", key)
+
+
 async def find_trigger(key: str) -> TriggerTarget | None:
     """The workflow behind a trigger key and its current version, or None."""
     if not fits(Trigger, "key", key):

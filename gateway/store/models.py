@@ -213,6 +213,21 @@ class ApiToken(Model):
         table = "api_tokens"
 
 
+class Credential(Model):
+    """A named secret request nodes use to call out, encrypted with GATEWAY_SECRET_KEY."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    type = fields.CharField(max_length=20)
+    secret: Any = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "credentials"
+
+
 class Revision(Model):
     """A single counter bumped with every definition change, so other processes notice."""
 

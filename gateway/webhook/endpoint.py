@@ -16,6 +16,9 @@ from collections.abc import MutableMapping
 from time import perf_counter
 from typing import Any
 
+from opentelemetry.trace import SpanKind
+
+from gateway.core import tracing
 from gateway.core.clock import utcnow
 from gateway.core.errors import Rejected, StoreUnavailable
 from gateway.service.calls import Call, Calls, Reply
@@ -93,10 +96,25 @@ class WebhookEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = perf_counter()
-        result = await self.handle(scope, receive)
+        if tracing.ON:
+            result = await self._traced(scope, receive)
+        else:
+            result = await self.handle(scope, receive)
         await result.send(send)
         workflow = scope.get(WORKFLOW_KEY, "")  # "" for unknown keys: no label per random key
         self.runtime.metrics.observe(workflow, result.status, perf_counter() - started)
+
+    async def _traced(self, scope: Scope, receive: Receive) -> Answer:
+        """`handle` in a server span continuing the caller's `traceparent`."""
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        parent = tracing.incoming(headers)
+        with tracing.span("webhook call", kind=SpanKind.SERVER, parent=parent) as span:
+            result = await self.handle(scope, receive)
+            span.set_attribute("gateway.workflow", scope.get(WORKFLOW_KEY, ""))
+            span.set_attribute("http.response.status_code", result.status)
+            if result.status >= 500:
+                tracing.failed(span, f"answered {result.status}")
+        return result
 
     async def handle(self, scope: Scope, receive: Receive) -> Answer:
         if scope["method"] != "POST":

@@ -20,6 +20,7 @@ from gateway.security.passwords import hash_password, verify_password
 from gateway.store import definitions
 from gateway.store.definitions import WorkflowWrite
 from gateway.workflows.compiled import snapshot
+from gateway.workflows.credential_refs import missing_credentials, warn_literal_secrets
 from gateway.workflows.documents import Source, canonical_order, normalise, substitute_env
 from gateway.workflows.trigger_options import resolve_signature
 from gateway.workflows.validation import validate
@@ -137,6 +138,7 @@ async def apply_documents(
     keys = [d["key"] for d in documents]
     stored = {d["key"]: d for d in await definitions.load_documents(None if prune else keys)}
     problems += await _trigger_key_problems(documents)
+    problems += await missing_credentials(documents)
     writes: list[WorkflowWrite] = []
     changes: list[Change] = []
     for doc in documents:
@@ -146,6 +148,7 @@ async def apply_documents(
             writes.append(write)
     if problems:
         raise DefinitionInvalid(problems)
+    warn_literal_secrets(documents)
     if dry_run:
         changes = [_unassigned_key(c, d) for c, d in zip(changes, documents, strict=True)]
     deletions = sorted(set(stored) - set(keys)) if prune else []

@@ -5,6 +5,10 @@ version a trigger key points at changes with edits: every definition change bump
 revision counter in the database; this process drops its routes at once when it made the
 change itself (`invalidate`) and otherwise within `revision_poll` seconds, when its poller
 sees the counter move. A load that raced with an invalidation is not cached.
+
+Whatever a caller sends cannot grow the cache without bound: a key longer than any stored
+trigger key is refused before any lookup and never cached, and unknown keys are remembered
+in a small LRU of their own (`max_unknown`), apart from the routes of real triggers.
 """
 
 from __future__ import annotations
@@ -31,11 +35,15 @@ class Route:
 
 
 class Registry:
-    def __init__(self, settings: Settings, max_versions: int = 50_000) -> None:
+    def __init__(
+        self, settings: Settings, max_versions: int = 50_000, max_unknown: int = 1_024
+    ) -> None:
         self.settings = settings
         self.max_versions = max_versions
+        self.max_unknown = max_unknown
         self.secret_box = SecretBox.from_settings(settings)  # ConfigError: key unset
-        self._routes: dict[str, Route | None] = {}
+        self._routes: dict[str, Route] = {}
+        self._unknown: OrderedDict[str, None] = OrderedDict()
         self._versions: OrderedDict[int, CompiledWorkflow] = OrderedDict()
         self._generation = 0
         self._revision: int | None = None
@@ -47,26 +55,43 @@ class Registry:
         """Moves with every definition change seen by this process."""
         return self._generation
 
+    @property
+    def cached_keys(self) -> tuple[int, int]:
+        """(how many trigger keys are cached, their total length): what callers can grow."""
+        keys = [*self._routes, *self._unknown]
+        return len(keys), sum(len(key) for key in keys)
+
     def invalidate(self) -> None:
         self._generation += 1
         self._routes.clear()
+        self._unknown.clear()
 
     async def route(self, trigger_key: str) -> Route | None:
-        if trigger_key in self._routes:
-            return self._routes[trigger_key]
+        route = self._routes.get(trigger_key)
+        if route is not None:
+            return route
+        if trigger_key in self._unknown or not definitions.trigger_key_fits(trigger_key):
+            return None
         generation = self._generation
         target = await definitions.find_trigger(trigger_key)
-        route = None
         if target is not None:
             compiled = self._compiled(
                 target.version_id, target.workflow_id, target.workflow_key, target.definition
             )
             route = Route(target.enabled, compiled)
         if generation == self._generation:
-            if len(self._routes) >= self.max_versions:
-                self._routes.clear()
-            self._routes[trigger_key] = route
+            self._remember(trigger_key, route)
         return route
+
+    def _remember(self, trigger_key: str, route: Route | None) -> None:
+        if route is None:
+            self._unknown[trigger_key] = None
+            if len(self._unknown) > self.max_unknown:
+                self._unknown.popitem(last=False)
+            return
+        if len(self._routes) >= self.max_versions:
+            self._routes.clear()
+        self._routes[trigger_key] = route
 
     async def version(self, version_id: int) -> CompiledWorkflow | None:
         cached = self._versions.get(version_id)

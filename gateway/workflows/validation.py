@@ -295,6 +295,7 @@ def _check_references(doc: dict[str, Any], allowed_env: frozenset[str]) -> list[
                 )
             )
         problems += _env_problem(ref, allowed_env, "trigger.response")
+        problems += _credential_problem(ref, None, "trigger.response")
     before = _runs_before(doc["nodes"])
     ancestors = _ancestors(doc["nodes"])
     for node in doc["nodes"]:
@@ -303,6 +304,7 @@ def _check_references(doc: dict[str, Any], allowed_env: frozenset[str]) -> list[
         for ref in _references(node.get("config")):
             problems += _node_ref_problem(ref, node, earlier, ancestors, where)
             problems += _env_problem(ref, allowed_env, where)
+            problems += _credential_problem(ref, node, where)
         problems += _link_problems(node, earlier, ancestors, _types(doc["nodes"]))
     return problems
 
@@ -414,6 +416,34 @@ def _node_ref_problem(
     if ref.root == "$scopes" and target not in [*ancestors.get(str(node.get("key")), []), *own]:
         return [Problem(where, f"{{{{$scopes.{target}}}}} is not a loop this node runs inside")]
     return []
+
+
+def _credential_problem(ref: Reference, node: dict[str, Any] | None, where: str) -> list[Problem]:
+    """`$credentials.NAME` only in a `request` node's call: nowhere its value could be
+    answered, stored or compared."""
+    if ref.root != "$credentials":
+        return []
+    if node is None or node.get("type") != "request":
+        return [
+            Problem(
+                where,
+                f"{{{{{ref}}}}}: credentials can only be used in a request node",
+                hint="in its url, headers, params or data",
+            )
+        ]
+    if len(ref.path) != 1 or not isinstance(ref.path[0], str):
+        return [Problem(where, f"{{{{{ref}}}}}: write {{{{$credentials.NAME}}}}")]
+    return []
+
+
+def credential_names(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """Credential name → the fields of `doc` that use it."""
+    names: dict[str, list[str]] = {}
+    for node in doc.get("nodes") or []:
+        for ref in _references(node.get("config")):
+            if ref.root == "$credentials" and len(ref.path) == 1:
+                names.setdefault(str(ref.path[0]), []).append(f"nodes[{node.get('key')}].config")
+    return names
 
 
 def _env_problem(ref: Reference, allowed: frozenset[str], where: str) -> list[Problem]:

@@ -1,5 +1,6 @@
 // The frame: sign-in until there is a token, then the navigation and the routed screen.
 import { useEffect, useRef } from "preact/hooks";
+import { CredentialsPage } from "../screens/CredentialsPage";
 import { ExecutionPage } from "../screens/ExecutionPage";
 import { ExecutionsScreen } from "../screens/ExecutionsScreen";
 import { SignIn } from "../screens/SignIn";
@@ -25,6 +26,7 @@ function Screen({ path }: { path: string }) {
   if ((params = match("/executions/:id", path))) return <ExecutionPage id={params.id} />;
   if (match("/executions", path)) return <ExecutionsScreen />;
   if (match("/tokens", path)) return <TokensPage />;
+  if (match("/credentials", path)) return <CredentialsPage />;
   if (match("/", path) || match("/workflows", path)) return <WorkflowList />;
   return (
     <section>
@@ -65,6 +67,11 @@ function Console() {
             <li>
               <Link href="/executions" current={section === "executions"}>
                 Executions
+              </Link>
+            </li>
+            <li>
+              <Link href="/credentials" current={section === "credentials"}>
+                Credentials
               </Link>
             </li>
             <li>

@@ -144,6 +144,27 @@ export type WorkflowInput = {
   trigger?: TriggerInput | null | undefined;
 };
 
+export type CredentialsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CredentialsQuery = { credentials: Array<{ name: string, type: string, createdAt: string, updatedAt: string, lastUsedAt: string | null }> };
+
+export type SetCredentialMutationVariables = Exact<{
+  name: string;
+  type: string;
+  secret: string;
+}>;
+
+
+export type SetCredentialMutation = { setCredential: { name: string, type: string } };
+
+export type DeleteCredentialMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type DeleteCredentialMutation = { deleteCredential: string };
+
 export type ExecutionRowFragment = { id: string, status: ExecutionStatus, createdAt: string, startedAt: string | null, finishedAt: string | null, error: string | null, replayOf: string | null, workflow: { id: string, key: string } };
 
 export type ExecutionsQueryVariables = Exact<{
@@ -591,6 +612,30 @@ export const WorkflowRowFragmentDoc = new TypedDocumentString(`
   updatedAt
 }
     `, {"fragmentName":"WorkflowRow"}) as unknown as TypedDocumentString<WorkflowRowFragment, unknown>;
+export const CredentialsDocument = new TypedDocumentString(`
+    query Credentials {
+  credentials {
+    name
+    type
+    createdAt
+    updatedAt
+    lastUsedAt
+  }
+}
+    `) as unknown as TypedDocumentString<CredentialsQuery, CredentialsQueryVariables>;
+export const SetCredentialDocument = new TypedDocumentString(`
+    mutation SetCredential($name: String!, $type: String!, $secret: String!) {
+  setCredential(name: $name, type: $type, secret: $secret) {
+    name
+    type
+  }
+}
+    `) as unknown as TypedDocumentString<SetCredentialMutation, SetCredentialMutationVariables>;
+export const DeleteCredentialDocument = new TypedDocumentString(`
+    mutation DeleteCredential($name: String!) {
+  deleteCredential(name: $name)
+}
+    `) as unknown as TypedDocumentString<DeleteCredentialMutation, DeleteCredentialMutationVariables>;
 export const ExecutionsDocument = new TypedDocumentString(`
     query Executions($workflowId: ID, $status: ExecutionStatus, $since: DateTime, $until: DateTime, $first: Int!, $after: String) {
   executions(
