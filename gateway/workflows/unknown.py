@@ -21,7 +21,7 @@ CONTEXT_FIELDS = frozenset({"headers", "query", "body", "method", "path", "recei
 def did_you_mean(name: str, allowed: Iterable[str]) -> str | None:
     """The allowed name closest to `name`, if one is close: `("bdy", {"body"})` → `body`."""
     names = sorted(allowed)
-    close = get_close_matches(name, names, n=1, cutoff=0.6)
+    close = get_close_matches(name, names, n=1, cutoff=0.75)
     if not close:
         lowered = {n.lower(): n for n in names}
         return lowered.get(name.lower())
