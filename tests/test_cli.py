@@ -152,6 +152,29 @@ def test_invalid_documents_change_nothing(database_url: str, tmp_path: Path) -> 
     assert export(database_url, tmp_path) == []
 
 
+def test_a_likely_typo_in_a_body_template_is_a_warning(database_url: str, tmp_path: Path) -> None:
+    (tmp_path / "wf.yaml").write_text(
+        """
+key: wf
+sync: true
+trigger:
+  request:
+    body: [{key: repository.full_name, var: repositoryName}]
+nodes:
+  - key: ok
+    type: response
+    config: {body: {a: "{{$context.body.repositoryNme}}", b: "{{$context.body.zen}}"}}
+"""
+    )
+    result = cli(database_url, tmp_path, "apply", "wf.yaml")
+    assert plan(result) == ["+ create wf (version 1)"]  # applied: it may be right
+    assert result.stderr.splitlines() == [
+        "warning: wf: nodes[ok].config: {{$context.body.repositoryNme}}: no body parse rule "
+        "reads 'repositoryNme' (did you mean repositoryName?) (hint: it renders null unless "
+        "the sender sends it; a parse rule documents it)"
+    ]  # `zen` is close to no rule's name: senders send more than rules list
+
+
 def test_unreadable_files_are_problems(database_url: str, tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("key: [unclosed\n")
     result = cli(database_url, tmp_path, "apply", "bad.yaml", "missing.yaml")

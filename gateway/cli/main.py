@@ -22,7 +22,7 @@ from gateway.core.errors import ConfigError, DefinitionInvalid, GatewayError
 from gateway.core.logs import configure
 from gateway.core.settings import Settings, load_settings
 from gateway.service import database, tokens
-from gateway.workflows.apply import Change, apply_documents, trigger_url
+from gateway.workflows.apply import Change, apply_documents, document_warnings, trigger_url
 from gateway.workflows.documents import Source, read_sources
 from gateway.workflows.export import dump_yaml, export_documents
 from gateway.workflows.nocobase import Conversion, convert
@@ -89,6 +89,8 @@ async def _apply(sources: list[Source], args: argparse.Namespace, settings: Sett
         print_problems(exc)
         return 1
     _print_plan(changes, settings, args.dry_run)
+    for warning in document_warnings(sources, settings):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

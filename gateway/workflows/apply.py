@@ -22,7 +22,7 @@ from gateway.store.definitions import WorkflowWrite
 from gateway.workflows.compiled import snapshot
 from gateway.workflows.documents import Source, canonical_order, normalise, substitute_env
 from gateway.workflows.trigger_options import resolve_signature
-from gateway.workflows.validation import validate
+from gateway.workflows.validation import validate, warnings
 
 WEBHOOK_PATH = "/api/webhook:trigger/"
 _METADATA = ("title", "description", "enabled")
@@ -278,3 +278,12 @@ async def apply_missing(
     ]
     changes = await apply_documents(missing, settings) if missing else []
     return changes, sorted(stored)
+
+
+def document_warnings(sources: list[Source], settings: Settings) -> list[Problem]:
+    """What may be a mistake in valid documents (`validation.warnings`), for the CLI to
+    print after applying them."""
+    batch = check_documents(sources, settings)
+    if batch.problems:
+        return []
+    return [warning for doc in batch.documents for warning in warnings(doc)]

@@ -57,3 +57,50 @@ def context_problems(ref: Reference, where: str) -> list[Problem]:
             hint=f"$context holds {', '.join(sorted(CONTEXT_FIELDS))}",
         )
     ]
+
+
+def _body_names(trigger: dict[str, Any]) -> set[str] | None:
+    """The top-level body names the parse rules read or set (None: the trigger has no body
+    rule, so nothing is known of the body)."""
+    rules = (trigger.get("request") or {}).get("body") or []
+    if not rules:
+        return None
+    names: set[str] = set()
+    for rule in rules:
+        key = rule.get("key") if isinstance(rule, dict) else None
+        if isinstance(key, str) and key:
+            names.add(key.split(".")[0].split("[")[0])
+        if isinstance(rule, dict) and isinstance(rule.get("var"), str):
+            names.add(rule["var"])
+    return names
+
+
+def body_warnings(doc: dict[str, Any], references: dict[str, list[Reference]]) -> list[Problem]:
+    """`{{$context.body.NAME}}` where the body rules neither read nor set NAME but one of
+    theirs is close (`repositoryNme` → `repositoryName`): likely a typo, yet it may be
+    right (the sender sends more than the rules list), so a warning, not a problem. A name
+    close to none is not reported: senders' bodies hold far more than rules ever list.
+    `references`: where → the references found there."""
+    known = _body_names(doc.get("trigger") or {})
+    if known is None:
+        return []
+    warnings: list[Problem] = []
+    for where, refs in references.items():
+        for ref in refs:
+            if ref.root != "$context" or len(ref.path) < 2 or ref.path[0] != "body":
+                continue
+            name = str(ref.path[1])
+            if name in known or "" in known:
+                continue
+            guess = did_you_mean(name, known)
+            if guess is None:
+                continue
+            warnings.append(
+                Problem(
+                    where,
+                    f"{{{{{ref}}}}}: no body parse rule reads {name!r} (did you mean {guess}?)",
+                    doc.get("key") if isinstance(doc.get("key"), str) else None,
+                    hint="it renders null unless the sender sends it; a parse rule documents it",
+                )
+            )
+    return warnings

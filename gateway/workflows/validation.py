@@ -20,7 +20,7 @@ from gateway.engine.templates import Reference, compile_template, template_probl
 from gateway.nodes import node_type, node_types
 from gateway.workflows.dedup import dedup_problems
 from gateway.workflows.trigger_options import option_problems
-from gateway.workflows.unknown import context_problems, unknown_config_keys
+from gateway.workflows.unknown import body_warnings, context_problems, unknown_config_keys
 
 WORKFLOW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 NODE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
@@ -40,6 +40,14 @@ def validate(doc: dict[str, Any], allowed_env: Iterable[str] = ()) -> list[Probl
     problems += _check_references(doc, frozenset(allowed_env))
     key = doc.get("key") if isinstance(doc.get("key"), str) else None
     return [Problem(p.field, p.message, key, p.hint) for p in problems]
+
+
+def warnings(doc: dict[str, Any]) -> list[Problem]:
+    """What may be a mistake in a valid canonical document: reported, never refused."""
+    places = {"trigger.response": _references(doc["trigger"]["response"])}
+    for node in doc["nodes"]:
+        places[f"nodes[{node.get('key')}].config"] = _references(node.get("config"))
+    return body_warnings(doc, places)
 
 
 def _check_workflow(doc: dict[str, Any]) -> list[Problem]:
