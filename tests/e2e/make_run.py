@@ -56,7 +56,8 @@ def _read(stream: IO[str], lines: list[str], ready: threading.Event) -> None:
 
 def start(path: Path, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        ["make", "--no-print-directory", "run", f"PORT={port}"],
+        # `-o`: the shared .venv is this checkout's; never reinstall it from the copy.
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "run", f"PORT={port}"],
         cwd=path,
         env=clean_env(),
         stdout=subprocess.PIPE,

@@ -160,6 +160,7 @@ def _split(stdout: str) -> dict[int, tuple[str, int]]:
     return outputs
 
 
+@pytest.mark.timeout(300)  # a server and a dozen CLI processes
 @pytest.mark.parametrize("doc", DOCS, ids=[d.stem for d in DOCS])
 def test_every_command_runs_as_printed(doc: Path, project: Project) -> None:
     state = project.path / ".docs-test-env"

@@ -6,6 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.e2e.make_run import ROOT, copy_project, make_run, shell_env, start
@@ -27,6 +28,7 @@ def gateway(project: Path, port: int, *args: str) -> subprocess.CompletedProcess
     )
 
 
+@pytest.mark.timeout(300)  # three `make run`s and four CLI processes
 def test_banner_taken_port_and_a_restart_after_edits(tmp_path: Path) -> None:
     copy_project(tmp_path)
     port = free_port()
