@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import dataclasses
 import errno
+import functools
 import socket
 import sys
 from typing import Any
@@ -176,7 +177,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     tune_process()
     uvicorn.run(
-        create_app(settings),
+        functools.partial(create_app, settings),  # built by uvicorn, as from "module:factory"
+        factory=True,
         host=args.host,
         port=args.port,
         loop="uvloop",
