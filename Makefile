@@ -20,11 +20,13 @@ $(JS_STAMP): tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
 
+# `make run PORT=8001`: another port (trigger URLs follow, unless GATEWAY_PUBLIC_URL is set).
+# The port is checked first; the examples of config/workflows are applied only when missing.
+PORT ?= 8000
+
 run: install
-	mkdir -p data
-	$(BIN)/gateway migrate
-	GATEWAY_DEV=$${GATEWAY_DEV-1} GATEWAY_WORKFLOWS_DIR=$${GATEWAY_WORKFLOWS_DIR-config/workflows} \
-		$(BIN)/gateway serve
+	GATEWAY_DEV=$${GATEWAY_DEV-1} GATEWAY_PUBLIC_URL=$${GATEWAY_PUBLIC_URL-http://127.0.0.1:$(PORT)} \
+		$(BIN)/gateway serve --port $(PORT) --migrate --examples config/workflows
 
 lint: install
 	$(BIN)/ruff check gateway tests bench

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import yaml
 
-from tests.support import GATEWAY_BIN, Gateway, free_port, sqlite_url
+from tests.support import GATEWAY_BIN, TEST_SECRET_KEY, Gateway, free_port, sqlite_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
 PUBLIC_URL = "https://hooks.example.com/base/"
@@ -30,6 +30,7 @@ def cli(database_url: str, cwd: Path, *args: str, **env: str) -> subprocess.Comp
         env=environ,
         cwd=cwd,
         capture_output=True,
+        stdin=subprocess.DEVNULL,  # not a terminal: --prune needs --yes
         text=True,
         timeout=30,
     )
@@ -64,16 +65,32 @@ def test_migrate_an_empty_file(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.touch()
     url = sqlite_url(path)
-    for _ in range(2):  # and again: nothing left to do
-        result = cli(url, tmp_path, "migrate")
-        assert (result.returncode, result.stdout) == (0, "database is up to date\n")
+    names = sorted(p.stem for p in (Path(__file__).parents[1] / "migrations").glob("0*.py"))
+    first = cli(url, tmp_path, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == f"applied {len(names)} migration(s) to {path}: {', '.join(names)}\n"
+    again = cli(url, tmp_path, "migrate")  # nothing left to do
+    assert (again.returncode, again.stdout) == (0, f"{path} is up to date: no migration to apply\n")
     assert cli(url, tmp_path, "executions", "--json").stdout == "[]\n"
 
 
 def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
-    result = cli(sqlite_url(tmp_path / "new.db"), tmp_path, "apply", str(FIXTURES / "events.yaml"))
+    path = tmp_path / "new.db"
+    path.touch()
+    result = cli(sqlite_url(path), tmp_path, "apply", str(FIXTURES / "events.yaml"))
     assert result.returncode == 1
     assert "run `gateway migrate`" in result.stderr
+    assert f"(database: {path})" in result.stderr
+
+
+def test_commands_outside_the_project_create_no_database(tmp_path: Path) -> None:
+    # The default URL, sqlite://data/gateway.db, read from a directory that has none.
+    for args in (["executions"], ["apply", str(FIXTURES / "events.yaml")], ["token", "list"]):
+        result = cli("sqlite://data/gateway.db", tmp_path, *args)
+        assert result.returncode == 1
+        assert f"no database at {tmp_path / 'data' / 'gateway.db'}" in result.stderr
+        assert "`gateway migrate`" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_apply_prints_the_plan_and_urls(database_url: str, tmp_path: Path) -> None:
@@ -101,7 +118,13 @@ def test_apply_prints_the_plan_and_urls(database_url: str, tmp_path: Path) -> No
     assert urls(updated) == keys  # trigger URLs survive updates
 
     (directory / "events.yaml").unlink()
-    pruned = cli(database_url, tmp_path, "apply", "--prune", str(directory), **run)
+    unconfirmed = cli(database_url, tmp_path, "apply", "--prune", str(directory), **run)
+    assert unconfirmed.returncode == 1
+    assert unconfirmed.stderr.splitlines() == [
+        f"--prune deletes 2 workflow(s) that are not in {directory}: audit, ping",
+        "error: nothing was changed; add --yes to delete them",
+    ]
+    pruned = cli(database_url, tmp_path, "apply", "--prune", "--yes", str(directory), **run)
     assert plan(pruned) == [
         "= unchanged orders (version 2)",
         "- delete audit",
@@ -116,7 +139,7 @@ def test_invalid_documents_change_nothing(database_url: str, tmp_path: Path) -> 
     result = cli(database_url, tmp_path, "apply", str(directory))
     assert (result.returncode, result.stdout) == (1, "")
     lines = result.stderr.splitlines()
-    assert lines[0] == "error: 18 problem(s); nothing was changed"
+    assert lines[0] == "error: 19 problem(s); nothing was changed"
     for expected in [
         "  - broken: colour: unknown field (hint: expected one of:",
         "  - broken: trigger.key: must be 22 to 128 URL-safe characters",
@@ -127,6 +150,29 @@ def test_invalid_documents_change_nothing(database_url: str, tmp_path: Path) -> 
     ]:
         assert any(line.startswith(expected) for line in lines), expected
     assert export(database_url, tmp_path) == []
+
+
+def test_a_likely_typo_in_a_body_template_is_a_warning(database_url: str, tmp_path: Path) -> None:
+    (tmp_path / "wf.yaml").write_text(
+        """
+key: wf
+sync: true
+trigger:
+  request:
+    body: [{key: repository.full_name, var: repositoryName}]
+nodes:
+  - key: ok
+    type: response
+    config: {body: {a: "{{$context.body.repositoryNme}}", b: "{{$context.body.zen}}"}}
+"""
+    )
+    result = cli(database_url, tmp_path, "apply", "wf.yaml")
+    assert plan(result) == ["+ create wf (version 1)"]  # applied: it may be right
+    assert result.stderr.splitlines() == [
+        "warning: wf: nodes[ok].config: {{$context.body.repositoryNme}}: no body parse rule "
+        "reads 'repositoryNme' (did you mean repositoryName?) (hint: it renders null unless "
+        "the sender sends it; a parse rule documents it)"
+    ]  # `zen` is close to no rule's name: senders send more than rules list
 
 
 def test_unreadable_files_are_problems(database_url: str, tmp_path: Path) -> None:
@@ -247,7 +293,43 @@ async def test_executions_json(gateway: Gateway, database_url: str, tmp_path: Pa
     assert [r["id"] for r in executions("--workflow", "router")] == ids[1:]
     assert [r["id"] for r in executions("--status", "FAILED")] == ids[:1]
     assert [r["id"] for r in executions("--status", "RESOLVED", "--limit", "1")] == ids[1:2]
-    assert executions("--workflow", "nobody") == []
+    nobody = cli(database_url, tmp_path, "executions", "--workflow", "nobody")
+    assert (nobody.returncode, nobody.stdout) == (1, "")
+    assert nobody.stderr.startswith("error: no workflow nobody (database: ")
+
+
+async def test_executions_table_show_and_replay(
+    gateway: Gateway, database_url: str, tmp_path: Path
+) -> None:
+    await gateway.apply(*CALLS.split("---"))
+    failed = (await gateway.post("strict", json={"kind": "b"})).headers["x-execution-id"]
+
+    table = cli(database_url, tmp_path, "executions", "--jobs")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].startswith(f"{failed}  strict ") and " FAILED " in lines[0]
+    assert lines[1].split()[:3] == ["must_be_a", "condition", "FAILED"]
+
+    shown = cli(database_url, tmp_path, "executions", "show", failed, "--json")
+    assert shown.returncode == 0, shown.stderr
+    item = orjson.loads(shown.stdout)
+    assert (item["id"], item["workflow"], item["status"]) == (failed, "strict", "FAILED")
+    assert item["request"]["body"] == {"kind": "b"}
+    assert [job["nodeKey"] for job in item["jobs"]] == ["must_be_a"]
+
+    replayed = cli(
+        database_url, tmp_path, "executions", "replay", failed, GATEWAY_SECRET_KEY=TEST_SECRET_KEY
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    first, second = replayed.stdout.splitlines()[:2]
+    assert first.startswith(f"replayed {failed} as ")
+    new_id = first.rsplit(" ", 1)[1]
+    assert second.startswith(f"{new_id}  strict ") and " FAILED " in second
+    assert f"replayOf: {failed}" in replayed.stdout
+
+    missing = cli(database_url, tmp_path, "executions", "show", "not-an-id")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: no execution with id not-an-id")
 
 
 def test_executions_rejects_an_unknown_status(database_url: str, tmp_path: Path) -> None:

@@ -166,6 +166,9 @@ class NodeType:
     repeats_branches: ClassVar[bool] = False
     # `own_scope`: the node's config may read `$scopes.<its own key>` (a loop's condition).
     own_scope: ClassVar[bool] = False
+    # `config_keys`: every key the config may hold; any other is refused at save with a
+    # "did you mean" (a misspelled key would otherwise be ignored). None: not checked.
+    config_keys: ClassVar[frozenset[str] | None] = None
     # `instant`: `run` never waits (no I/O, no sandbox), so nothing can time it out; a
     # node sets it per instance when that depends on its config.
     instant: bool = False

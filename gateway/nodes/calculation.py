@@ -24,6 +24,7 @@ class Calculation(NodeType):
     to 9 decimals, NaN and Infinity as null, as NocoBase does)."""
 
     type_name = "calculation"
+    config_keys = frozenset({"engine", "expression"})
     title = "Calculation"
     description = "Compute a value with a CEL, math.js or formula.js expression."
 

@@ -24,6 +24,7 @@ class Condition(NodeType):
     only `true` and `false` choose a branch."""
 
     type_name = "condition"
+    config_keys = frozenset({"rejectOnFalse", "engine", "calculation", "expression"})
     title = "Condition"
     description = "Test values; end the execution on false, or branch (1 true, 0 false)."
 

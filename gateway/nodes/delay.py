@@ -43,6 +43,7 @@ class Delay(NodeType):
     (`endStatus: -1`). The job's result is `{"resumeAt": <RFC 3339 time>}`."""
 
     type_name = "delay"
+    config_keys = frozenset({"unit", "duration", "endStatus"})
     title = "Delay"
     description = "Wait, then continue (async workflows only)."
     async_only = True

@@ -19,6 +19,7 @@ _END_STATUSES = {
 @register
 class End(NodeType):
     type_name = "end"
+    config_keys = frozenset({"endStatus"})
     title = "End"
     description = "End the execution with a status."
     instant = True

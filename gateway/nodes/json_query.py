@@ -100,6 +100,7 @@ class JsonQuery(NodeType):
     would hold more than `MAX_RESULT_ITEMS` values is a node error."""
 
     type_name = "json-query"
+    config_keys = frozenset({"engine", "source", "expression", "model"})
     title = "JSON query"
     description = "Query JSON data with JMESPath."
 

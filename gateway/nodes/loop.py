@@ -63,6 +63,7 @@ class Loop(NodeType):
     """
 
     type_name = "loop"
+    config_keys = frozenset({"target", "condition", "exit"})
     title = "Loop"
     description = "Run a branch once per item of a list (or n times)."
     repeats_branches = True

@@ -23,6 +23,7 @@ class MultiConditions(NodeType):
     """
 
     type_name = "multi-conditions"
+    config_keys = frozenset({"conditions", "continueOnNoMatch"})
     title = "Multi-conditions"
     description = "Branch on the first of several conditions that holds."
 

@@ -34,6 +34,7 @@ class Parallel(NodeType):
     """
 
     type_name = "parallel"
+    config_keys = frozenset({"mode"})
     title = "Parallel"
     description = "Run branches concurrently."
     repeats_branches = True

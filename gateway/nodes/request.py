@@ -98,6 +98,19 @@ class Request(NodeType):
     """
 
     type_name = "request"
+    config_keys = frozenset(
+        {
+            "method",
+            "url",
+            "headers",
+            "params",
+            "contentType",
+            "data",
+            "timeout",
+            "ignoreFail",
+            "onlyData",
+        }
+    )
     title = "HTTP request"
     description = "Call an HTTP service."
 

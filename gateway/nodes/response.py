@@ -20,6 +20,7 @@ from gateway.nodes.registry import register
 @register
 class Response(NodeType):
     type_name = "response"
+    config_keys = frozenset({"statusCode", "headers", "body"})
     title = "HTTP response"
     description = "Answer the webhook call (sync workflows only) and end the execution."
     sync_only = True

@@ -19,6 +19,7 @@ class Variable(NodeType):
     `$jobsMapByNodeKey.<target>` see the new value (NocoBase's assignment)."""
 
     type_name = "variable"
+    config_keys = frozenset({"target", "value"})
     title = "Variable"
     description = "Declare a variable or assign a new value to one."
 

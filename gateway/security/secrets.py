@@ -90,7 +90,9 @@ def _box_for(key: str | None, dev: bool) -> SecretBox:
     if not dev:
         raise ConfigError(
             "GATEWAY_SECRET_KEY is required (it encrypts stored signature secrets); "
-            + GENERATE_HINT
+            "next to `make run`, set GATEWAY_DEV=1 instead (that server uses the development "
+            "key, and a secret stored with another key is unreadable to it); in production, "
+            "use the server's own key, or " + GENERATE_HINT
         )
     log.warning("GATEWAY_SECRET_KEY is not set: using the development key (dev only)")
     return SecretBox(DEV_KEY)

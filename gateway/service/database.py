@@ -9,9 +9,9 @@ from gateway.core.settings import Settings
 from gateway.store import db
 
 
-async def migrate(settings: Settings) -> None:
-    """Create or upgrade the schema to the newest migration."""
-    await db.migrate(settings)
+async def migrate(settings: Settings) -> list[str]:
+    """Create or upgrade the schema to the newest migration; the migrations applied."""
+    return await db.migrate(settings)
 
 
 @asynccontextmanager

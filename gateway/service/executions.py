@@ -1,4 +1,4 @@
-"""What people do to executions: list recent ones, replay one, cancel one.
+"""What people do to executions: list recent ones, show one, replay one, cancel one.
 
 The API, the CLI and the console call these; the store does the reads and the
 conditional writes.
@@ -14,9 +14,11 @@ from gateway.core.errors import Conflict, NotFound
 from gateway.core.ids import new_id
 from gateway.core.statuses import ExecutionStatus
 from gateway.executors.base import Executor
+from gateway.service import reads
 from gateway.service.events import Events
 from gateway.service.reads import ExecutionRecord
-from gateway.store import interventions, reads
+from gateway.store import interventions
+from gateway.store import reads as stored
 
 
 async def recent(
@@ -25,8 +27,29 @@ async def recent(
     limit: int = 50,
     with_jobs: bool = False,
 ) -> list[dict[str, Any]]:
-    """Newest first, as plain dicts (the CLI's `--json` shape, docs/documents.md)."""
-    return await reads.list_executions(workflow_key, status, limit, with_jobs)
+    """Newest first, as plain dicts (the CLI's `--json` shape, docs/documents.md);
+    NotFound when `workflow_key` names no workflow."""
+    if workflow_key is not None and await reads.workflow_by_key(workflow_key) is None:
+        raise NotFound(f"no workflow {workflow_key}")
+    return await stored.list_executions(workflow_key, status, limit, with_jobs)
+
+
+async def one(execution_id: uuid.UUID) -> dict[str, Any]:
+    """One execution as `recent` shows it with its jobs, answer, request context and
+    `replayOf`; NotFound when there is none."""
+    rows = await reads.executions_by_id([execution_id])
+    if not rows:
+        raise NotFound(f"no execution with id {execution_id}")
+    row = rows[0]
+    workflows = await reads.workflows_by_id([row.workflow_id])
+    item = stored.summary(row, workflows[0]["key"] if workflows else "")
+    item["replayOf"] = str(row.replay_of) if row.replay_of else None
+    item["response"] = row.response
+    requests = await reads.requests_by_execution([execution_id])
+    item["request"] = requests[0].context if requests else None
+    jobs = await reads.jobs_by_execution([execution_id])
+    item["jobs"] = [stored.job_summary(job) for job in sorted(jobs, key=lambda j: j.id)]
+    return item
 
 
 async def replay(

@@ -126,13 +126,20 @@ async def close_store() -> None:
     await Tortoise.close_connections()
 
 
-async def migrate(settings: Settings) -> None:
-    """Apply every migration in `migrations/` (Tortoise's built-in migration engine)."""
+async def migrate(settings: Settings) -> list[str]:
+    """Apply every migration in `migrations/` (Tortoise's built-in migration engine); the
+    names of those it applied."""
     _ensure_sqlite_dir(settings)
+    applied: list[str] = []
+
+    def report(connection: str, plan: list[Any], fake: bool, dry_run: bool) -> None:
+        applied.extend(step.migration.name for step in plan if not step.backward)
+
     try:
-        await tortoise_migrate(config=tortoise_config(settings))
+        await tortoise_migrate(config=tortoise_config(settings), reporter=report)
     finally:
         await Tortoise.close_connections()
+    return applied
 
 
 async def model_changes(settings: Settings) -> list[str]:

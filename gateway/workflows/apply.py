@@ -23,7 +23,7 @@ from gateway.workflows.compiled import snapshot
 from gateway.workflows.credential_refs import missing_credentials, warn_literal_secrets
 from gateway.workflows.documents import Source, canonical_order, normalise, substitute_env
 from gateway.workflows.trigger_options import resolve_signature
-from gateway.workflows.validation import validate
+from gateway.workflows.validation import validate, warnings
 
 WEBHOOK_PATH = "/api/webhook:trigger/"
 _METADATA = ("title", "description", "enabled")
@@ -263,3 +263,30 @@ def _plan_one(
     new_version = version + 1 if bump else version
     write = WorkflowWrite(new, stored["id"], new_version, snapshot(new) if bump else None)
     return write, Change("update", doc["key"], new_version, version, tuple(changed), trigger_key)
+
+
+async def apply_missing(
+    sources: list[Source], settings: Settings
+) -> tuple[list[Change], list[str]]:
+    """Apply only the documents whose workflow is not stored yet (`gateway serve --examples`,
+    which `make run` uses): a workflow edited through the API is never overwritten. The
+    changes made, and the keys of the workflows kept as stored."""
+    batch = check_documents(sources, settings)
+    if batch.problems:
+        raise DefinitionInvalid(batch.problems)
+    keys = [doc["key"] for doc in batch.documents]
+    stored = {doc["key"] for doc in await definitions.load_documents(keys)}
+    missing = [
+        s for s, doc in zip(sources, batch.documents, strict=True) if doc["key"] not in stored
+    ]
+    changes = await apply_documents(missing, settings) if missing else []
+    return changes, sorted(stored)
+
+
+def document_warnings(sources: list[Source], settings: Settings) -> list[Problem]:
+    """What may be a mistake in valid documents (`validation.warnings`), for the CLI to
+    print after applying them."""
+    batch = check_documents(sources, settings)
+    if batch.problems:
+        return []
+    return [warning for doc in batch.documents for warning in warnings(doc)]

@@ -22,6 +22,7 @@ from gateway.core.errors import Problem, TemplateError
 from gateway.core.types import Scope
 from gateway.engine.templates import Template, compile_template, to_text
 from gateway.store.dedup import DedupClaim
+from gateway.workflows.unknown import unknown_field
 
 FIELD = "trigger.deduplicate"
 DEFAULT_WINDOW = 24 * 3600
@@ -98,7 +99,7 @@ def dedup_problems(option: Any) -> list[Problem]:
     if not isinstance(option, dict):
         return [Problem(FIELD, "must be {key, window}, or false")]
     problems = [
-        Problem(f"{FIELD}.{name}", "unknown field", hint="key, window")
+        unknown_field(f"{FIELD}.{name}", name, ("key", "window"))
         for name in option
         if name not in ("key", "window")
     ]

@@ -19,6 +19,7 @@ import orjson
 import yaml
 
 from gateway.core.errors import Problem
+from gateway.workflows.unknown import unknown_field
 
 _ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -98,10 +99,10 @@ def read_sources(paths: list[str]) -> tuple[list[Source], list[Problem]]:
 
 
 def _read_file(file: Path) -> list[Source]:
-    text = file.read_text(encoding="utf-8")
     if file.suffix == ".json":
-        return [Source(str(file), orjson.loads(text))]
-    docs = [d for d in yaml.load_all(text, Loader=DocumentLoader) if d is not None]
+        return [Source(str(file), orjson.loads(file.read_text(encoding="utf-8")))]
+    with file.open(encoding="utf-8") as stream:  # errors then name the file, line and column
+        docs = [d for d in yaml.load_all(stream, Loader=DocumentLoader) if d is not None]
     if len(docs) == 1:
         return [Source(str(file), docs[0])]
     return [Source(f"{file}#{i}", d) for i, d in enumerate(docs, start=1)]
@@ -151,11 +152,7 @@ def _item_field(field: str, index: int, item: Any) -> str:
 
 def _unknown(data: Mapping[str, Any], allowed: frozenset[str], field: str) -> list[Problem]:
     return [
-        Problem(
-            f"{field}.{name}" if field else str(name),
-            "unknown field",
-            hint=f"expected one of: {', '.join(sorted(allowed))}",
-        )
+        unknown_field(f"{field}.{name}" if field else str(name), name, allowed)
         for name in data
         if name not in allowed
     ]

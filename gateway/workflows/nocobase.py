@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.core.errors import Problem
+from gateway.nodes import node_type
 from gateway.workflows.documents import normalise
 from gateway.workflows.validation import WORKFLOW_KEY, validate
 
@@ -257,6 +258,11 @@ def _node(
 def _config(row: dict[str, Any], keys: dict[Any, str], result: Conversion) -> dict[str, Any]:
     config = dict(row.get("config") or {})
     key = row.get("key")
+    cls = node_type(row["type"]) if isinstance(row.get("type"), str) else None
+    allowed = cls.config_keys if cls is not None else None
+    for name in [n for n in config if allowed is not None and n not in allowed]:
+        del config[name]
+        result.notes.append(f"nodes[{key}]: config {name!r} dropped: no such setting here")
     if row.get("type") == "calculation" and "engine" not in config:
         config["engine"] = "math.js"
         result.notes.append(f"nodes[{key}]: NocoBase's default engine, math.js, written out")

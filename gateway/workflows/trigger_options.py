@@ -27,6 +27,7 @@ from gateway.security.signatures import (
     secret_problem,
 )
 from gateway.security.signed import MAX_TOLERANCE
+from gateway.workflows.unknown import unknown_field
 
 SIGNATURE = "trigger.signature"
 RATE_LIMIT = "trigger.rateLimit"
@@ -90,7 +91,8 @@ def _field_problems(option: Mapping[str, Any], preset: str) -> list[Problem]:
             message = f"not used by the {preset} preset"
             hint = "use preset: hmac to choose the header, algorithm and encoding"
         else:
-            message, hint = "unknown field", _names(allowed)
+            problems.append(unknown_field(f"{SIGNATURE}.{name}", name, allowed))
+            continue
         problems.append(Problem(f"{SIGNATURE}.{name}", message, hint=hint))
     return problems
 
@@ -140,7 +142,7 @@ def _rate_limit_problems(option: Any) -> list[Problem]:
     if not isinstance(option, dict):
         return [Problem(RATE_LIMIT, "must be a mapping such as {rate: 10, per: 60, burst: 20}")]
     problems = [
-        Problem(f"{RATE_LIMIT}.{name}", "unknown field", hint="rate, per, burst")
+        unknown_field(f"{RATE_LIMIT}.{name}", name, ("rate", "per", "burst"))
         for name in option
         if name not in ("rate", "per", "burst")
     ]

@@ -20,6 +20,7 @@ from gateway.engine.templates import Reference, compile_template, template_probl
 from gateway.nodes import node_type, node_types
 from gateway.workflows.dedup import dedup_problems
 from gateway.workflows.trigger_options import option_problems
+from gateway.workflows.unknown import body_warnings, context_problems, unknown_config_keys
 
 WORKFLOW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 NODE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
@@ -41,17 +42,21 @@ def validate(doc: dict[str, Any], allowed_env: Iterable[str] = ()) -> list[Probl
     return [Problem(p.field, p.message, key, p.hint) for p in problems]
 
 
+def warnings(doc: dict[str, Any]) -> list[Problem]:
+    """What may be a mistake in a valid canonical document: reported, never refused."""
+    places = {"trigger.response": _references(doc["trigger"]["response"])}
+    for node in doc["nodes"]:
+        places[f"nodes[{node.get('key')}].config"] = _references(node.get("config"))
+    return body_warnings(doc, places)
+
+
 def _check_workflow(doc: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     key = doc.get("key")
     if not isinstance(key, str) or not WORKFLOW_KEY.match(key):
-        problems.append(
-            Problem(
-                "key",
-                "required: 1-100 letters, digits, '.', '_' or '-'",
-                hint="e.g. stripe-payments",
-            )
-        )
+        shape = "1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        message = f"required: {shape}" if key in (None, "") else f"{key!r} is not {shape}"
+        problems.append(Problem("key", message, hint="e.g. stripe-payments"))
     for name in ("title", "description"):
         if not isinstance(doc.get(name), str):
             problems.append(Problem(name, "must be text"))
@@ -212,7 +217,9 @@ def _check_nodes(nodes: list[dict[str, Any]], sync: bool) -> list[Problem]:
         key = node.get("key")
         where = f"nodes[{key}]" if isinstance(key, str) and key else f"nodes[{index}]"
         if not isinstance(key, str) or not NODE_KEY.match(key):
-            problems.append(Problem(f"{where}.key", "required: letters, digits, '_' or '-'"))
+            shape = "1-100 letters, digits, '_' or '-'"
+            message = f"required: {shape}" if key in (None, "") else f"{key!r} is not {shape}"
+            problems.append(Problem(f"{where}.key", message))
         elif key in seen:
             problems.append(Problem(f"{where}.key", f"duplicate node key {key!r}"))
         problems += _check_node(node, where, sync, seen)
@@ -234,9 +241,14 @@ def _check_node(
             )
         ]
     problems = cls.check(node.get("config"), f"{where}.config")
+    problems += unknown_config_keys(node.get("config"), cls.config_keys, f"{where}.config")
     if cls.sync_only and not sync:
         problems.append(
-            Problem(f"{where}.type", f"{cls.type_name} nodes only work in sync workflows")
+            Problem(
+                f"{where}.type",
+                f"{cls.type_name} nodes only work in sync workflows",
+                hint="`sync` defaults to false: add `sync: true` to the workflow",
+            )
         )
     if cls.async_only and sync:
         problems.append(
@@ -296,6 +308,10 @@ def _check_references(doc: dict[str, Any], allowed_env: frozenset[str]) -> list[
             )
         problems += _env_problem(ref, allowed_env, "trigger.response")
         problems += _credential_problem(ref, None, "trigger.response")
+        problems += context_problems(ref, "trigger.response")
+    dedup = trigger.get("deduplicate")
+    for ref in _references(dedup.get("key") if isinstance(dedup, dict) else None):
+        problems += context_problems(ref, "trigger.deduplicate.key")
     before = _runs_before(doc["nodes"])
     ancestors = _ancestors(doc["nodes"])
     for node in doc["nodes"]:
@@ -305,6 +321,7 @@ def _check_references(doc: dict[str, Any], allowed_env: frozenset[str]) -> list[
             problems += _node_ref_problem(ref, node, earlier, ancestors, where)
             problems += _env_problem(ref, allowed_env, where)
             problems += _credential_problem(ref, node, where)
+            problems += context_problems(ref, where)
         problems += _link_problems(node, earlier, ancestors, _types(doc["nodes"]))
     return problems
 

@@ -254,6 +254,21 @@ async def test_slack_signed_requests_are_answered(
     assert (response.status_code, response.json()) == (200, expected)
 
 
+async def test_slack_slash_commands_are_answered(guides: Gateway) -> None:
+    # A slash command is a form without `type`: the guide's workflow answers it.
+    form = urlencode(
+        {"token": "x", "team_id": "T1", "command": "/deploy", "text": "staging", "user_id": "U1"}
+    ).encode()
+    headers = {"content-type": "application/x-www-form-urlencoded", **signing.slack(SLACK, form)}
+
+    response = await guides.post("slack", content=form, headers=headers)
+
+    assert (response.status_code, response.json()) == (
+        200,
+        {"response_type": "ephemeral", "text": "Got /deploy staging"},
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "headers"),
     [

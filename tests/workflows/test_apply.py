@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -256,6 +257,55 @@ BRANCHING = "{key: check, type: condition, config: {rejectOnFalse: false}}"
             "description",
             "environment variable GATEWAY_TEST_UNSET is not set",
         ),
+        # misspelled node config key: would be ignored, answering an empty 200
+        (
+            "key: wf\nsync: true\nnodes: [{key: ok, type: response, config: {bdy: {}}}]",
+            "nodes[ok].config.bdy",
+            "unknown field (did you mean body?)",
+        ),
+        (
+            "key: wf\nsync: true\nnodes: [{key: ok, type: response, config: {status: 200}}]",
+            "nodes[ok].config.status",
+            "unknown field (did you mean statusCode?)",
+        ),
+        # a $context field that does not exist: would render null at every call
+        (
+            'key: wf\nsync: true\nnodes: [{key: ok, type: response, config: {body: "{{$context.bdy.id}}"}}]',
+            "nodes[ok].config",
+            "$context has no 'bdy' (did you mean $context.body?)",
+        ),
+        (
+            'key: wf\ntrigger: {response: {body: "{{$context.heders.x}}"}}',
+            "trigger.response",
+            "did you mean $context.headers?",
+        ),
+        (
+            'key: wf\ntrigger: {deduplicate: {key: "{{$context.bdy.id}}"}}',
+            "trigger.deduplicate.key",
+            "did you mean $context.body?",
+        ),
+        # misspelled trigger options
+        (
+            "key: wf\ntrigger: {deduplicate: {key: '{{$context.body.id}}', windw: 60}}",
+            "trigger.deduplicate.windw",
+            "unknown field (did you mean window?)",
+        ),
+        (
+            "key: wf\ntrigger: {rateLimit: {rate: 1, per: 60, brst: 2}}",
+            "trigger.rateLimit.brst",
+            "did you mean burst?",
+        ),
+        (
+            "key: wf\ntrigger: {requst: {}}",
+            "trigger.requst",
+            "did you mean request?",
+        ),
+        # a response node in a workflow without `sync`
+        (
+            "key: wf\nnodes: [{key: ok, type: response}]",
+            "nodes[ok].type",
+            "response nodes only work in sync workflows",
+        ),
     ],
 )
 def test_each_problem_names_workflow_and_field(document: str, field: str, message: str) -> None:
@@ -264,6 +314,30 @@ def test_each_problem_names_workflow_and_field(document: str, field: str, messag
     assert matching, problems
     key = yaml.load(document, Loader=DocumentLoader)["key"]
     assert all(p.workflow == key for p in problems)
+
+
+def test_an_invalid_key_is_not_called_missing() -> None:
+    [problem] = problems_of("key: 'bad key!'")
+    assert (problem.field, problem.message) == (
+        "key",
+        "'bad key!' is not 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    )
+    [missing] = [p for p in problems_of("title: no key") if p.field == "key"]
+    assert missing.message.startswith("required: ")
+
+
+def test_the_sync_problem_says_the_default() -> None:
+    [problem] = problems_of("key: wf\nnodes: [{key: ok, type: response}]")
+    assert problem.hint == "`sync` defaults to false: add `sync: true` to the workflow"
+
+
+def test_yaml_errors_name_the_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("key: wf\nnodes:\n  - {key: a, type: end\n")
+    _, [problem] = read_sources([str(path)])
+    assert problem.field == str(path)
+    assert f'in "{path}", line 3, column' in problem.message
+    assert "<unicode string>" not in problem.message
 
 
 @pytest.mark.parametrize(
@@ -310,6 +384,7 @@ def test_every_problem_of_a_document_is_reported_at_once() -> None:
             "nodes[chain].upstream",
             "nodes[early].size",
             "nodes[early].config",
+            "nodes[early].config.x",  # end nodes read endStatus only
             "nodes[late].config.endStatus",
             "nodes[late].config.endStatus",  # ${BROKEN_END_STATUS} is not set
         ]

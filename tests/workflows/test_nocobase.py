@@ -272,6 +272,22 @@ def test_an_imported_password_is_left_to_the_environment(tmp_path: Path) -> None
     )
 
 
+def test_a_config_key_the_gateway_does_not_read_is_dropped_with_a_note(tmp_path: Path) -> None:
+    record = orjson.loads(EXPORT.read_bytes())["data"][0]
+    node = next(n for n in record["nodes"] if n["type"] == "condition")
+    node["config"]["someNocoBaseOnlySetting"] = True
+    (tmp_path / "one.json").write_bytes(orjson.dumps(record))
+
+    done = gateway_cli(tmp_path, "import", "--from", "nocobase", "one.json")
+
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"    nodes[{node['key']}]: config 'someNocoBaseOnlySetting' dropped: no such setting here"
+        in done.stderr.splitlines()
+    )
+    assert "someNocoBaseOnlySetting" not in done.stdout
+
+
 async def test_an_imported_workflow_applies_and_runs_as_in_nocobase(
     nocobase: Gateway, tmp_path: Path
 ) -> None:

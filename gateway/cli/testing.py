@@ -10,33 +10,23 @@ import dataclasses
 import secrets
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from gateway.cli.output import print_problems, with_store
 from gateway.core.clock import utcnow
 from gateway.core.errors import DefinitionInvalid, Problem
 from gateway.core.settings import Settings
 from gateway.security.secrets import SecretBox
-from gateway.service import captures, database, testruns, workflow_tests
+from gateway.service import captures, testruns, workflow_tests
 from gateway.workflows.apply import trigger_url
 from gateway.workflows.documents import read_sources
 
 CAPTURE_POLL = 0.5  # seconds between two reads of a capture's new calls
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
-
-
-def _print_problems(error: DefinitionInvalid) -> None:
-    print(f"error: {len(error.problems)} problem(s)", file=sys.stderr)
-    for problem in error.problems:
-        print(f"  - {problem}", file=sys.stderr)
-
-
-async def _with_store(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
-    async with database.session(settings):
-        return await work()
 
 
 def _json_line(value: Any) -> None:
@@ -135,7 +125,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         # a key made for this run
         key = secrets.token_urlsafe(32)
         return await _test_run(args, dataclasses.replace(settings, secret_key=key))
-    return await _with_store(settings, lambda: _test_run(args, settings))
+    return await with_store(settings, lambda: _test_run(args, settings))
 
 
 def _print_call(call: captures.CallRow, as_json: bool) -> None:
@@ -195,7 +185,7 @@ async def cmd_capture(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await captures.close_capture(capture.id)
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def cmd_captures(args: argparse.Namespace, settings: Settings) -> int:
@@ -208,13 +198,13 @@ async def cmd_captures(args: argparse.Namespace, settings: Settings) -> int:
             _print_call(call, args.json)
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def cmd_test(args: argparse.Namespace, settings: Settings) -> int:
     files, problems = workflow_tests.test_files(args.paths)
     if problems:
-        _print_problems(DefinitionInvalid(problems))
+        print_problems(DefinitionInvalid(problems))
         return 1
     if not files:
         print("error: no test files (*.test.yaml) found", file=sys.stderr)
