@@ -324,6 +324,10 @@ class Job:
     result: JSON | None
     started_at: datetime
     finished_at: datetime | None
+    attempts: JSON | None = strawberry.field(
+        description="Each try of a node that retries (request): at, outcome (ok, status, "
+        "network, timeout, other), status or error, retryInMs when another try followed"
+    )
 
     @classmethod
     def from_row(cls, row: JobRow) -> Job:
@@ -335,6 +339,7 @@ class Job:
             result=row.result,
             started_at=row.started_at,
             finished_at=row.finished_at,
+            attempts=row.tries,
         )
 
 

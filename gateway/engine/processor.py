@@ -126,6 +126,8 @@ class Processor:
         self.results: dict[str, Any] = dict(resume.get("results") or {}) if resume else {}
         self.iterations = 0
         self.resume = resume
+        self.deadline: float | None = None
+        """`loop.time()` at which the run times out (set by whoever times it)."""
         self.roots: dict[str, Any] = {
             "$context": context,
             "$system": {"now": clock().isoformat()},
@@ -176,8 +178,14 @@ class Processor:
         try:
             if step.uses_run:
                 branches = _Branches(self, step, frame)
-                run = RunContext(self.execution_id, step.key, frame.position, branches)
-                outcome = await step.node.execute(self.scope(frame.scopes), run)
+                run = RunContext(
+                    self.execution_id, step.key, frame.position, branches, self.deadline
+                )
+                try:
+                    outcome = await step.node.execute(self.scope(frame.scopes), run)
+                finally:
+                    if run.attempts:
+                        job.attempts = run.attempts
             else:
                 outcome = await step.node.run(self.scope(frame.scopes))
         except NodeFailure as exc:

@@ -40,7 +40,8 @@ async def run_plan(workflow: CompiledWorkflow, processor: Processor) -> RunResul
     if workflow.untimed:
         return await processor.run()
     try:
-        async with asyncio.timeout(workflow.timeout):
+        async with asyncio.timeout(workflow.timeout) as timer:
+            processor.deadline = timer.when()
             return await processor.run()
     except TimeoutError:
         return processor.abort("timeout")

@@ -12,6 +12,8 @@ not complete (connection, timeout, too large) is `RequestFailed`.
 from __future__ import annotations
 
 import http.cookiejar
+import socket
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +29,19 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RequestFailed(NodeFailure):
-    """The call did not complete: connection refused, timeout, response too large."""
+    """The call did not complete: connection refused, timeout, response too large.
+
+    `kind` is what a retry policy matches: `network` (refused, reset, DNS, TLS, closed
+    early), `timeout`, or `other` (too large, too many redirects), which no retry helps."""
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+# The wait for a pooled connection does not count against the node's timeout (that starts
+# when the request is sent), but it is bounded: a pool that never frees up fails the call.
+POOL_WAIT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +93,7 @@ class Outbound:
         except httpx.InvalidURL as exc:
             raise TargetRefused(f"refused to call {call.url!r}: {exc}") from exc
         method, content, headers = call.method.upper(), call.content, list(call.headers)
-        timeout = httpx.Timeout(call.timeout)
+        timeout = httpx.Timeout(call.timeout, pool=max(call.timeout, POOL_WAIT))
         for _ in range(MAX_REDIRECTS + 1):
             reply = await self._send_once(method, url, headers, content, timeout)
             location = reply.headers.get("location")
@@ -105,7 +119,12 @@ class Outbound:
         if url.scheme not in _DEFAULT_PORTS or not url.host:
             raise TargetRefused(f"refused to call {url}: only http and https URLs with a host")
         port = url.port or _DEFAULT_PORTS[url.scheme]
-        address = (await resolve(url.host, port, self.allow))[0]
+        try:
+            address = (await resolve(url.host, port, self.allow))[0]
+        except TargetRefused:
+            raise
+        except NodeFailure as exc:  # the name did not resolve: perhaps only for now
+            raise RequestFailed(f"{method} {url} failed: {exc}", "network") from exc
         extensions: dict[str, Any] = {"timeout": timeout.as_dict()}
         if url.scheme == "https":
             extensions["sni_hostname"] = url.host
@@ -119,9 +138,9 @@ class Outbound:
         try:
             return await self._exchange(request, str(url))
         except httpx.TimeoutException as exc:
-            raise RequestFailed(f"{method} {url} timed out") from exc
+            raise RequestFailed(f"{method} {url} {_timeout_phase(exc)}", "timeout") from exc
         except httpx.HTTPError as exc:
-            raise RequestFailed(f"{method} {url} failed: {exc or type(exc).__name__}") from exc
+            raise RequestFailed(f"{method} {url} failed: {cause(exc)}", "network") from exc
 
     async def _exchange(self, request: httpx.Request, url: str) -> Reply:
         response = await self.client.send(request, stream=True)
@@ -135,6 +154,46 @@ class Outbound:
             await response.aclose()
         headers = {k.lower(): v for k, v in response.headers.multi_items()}
         return Reply(response.status_code, headers, bytes(body), url)
+
+
+def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "timed out sending the request"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "timed out waiting for a free connection"
+    return "timed out waiting for the answer"
+
+
+_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset by the server"),
+    (ConnectionAbortedError, "connection aborted"),
+    (BrokenPipeError, "connection closed by the server while sending"),
+    (socket.gaierror, "DNS lookup failed"),
+    (ssl.SSLCertVerificationError, "TLS certificate not trusted"),
+    (ssl.SSLError, "TLS handshake failed"),
+)
+
+
+def cause(exc: BaseException) -> str:
+    """What went wrong, in words, never empty: several httpx errors have no text of their
+    own, and the operating system's error hides in their chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        for kind, words in _CAUSES:
+            if isinstance(seen, kind):
+                detail = str(seen).strip()
+                return f"{words} ({detail})" if detail and words not in detail else words
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the server broke the protocol or closed the connection ({exc or 'no answer'})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect ({exc or type(exc).__name__})"
+    if isinstance(exc, httpx.ReadError):
+        return f"connection lost while reading the answer ({exc or type(exc).__name__})"
+    return str(exc).strip() or type(exc).__name__
 
 
 _current: Outbound | None = None

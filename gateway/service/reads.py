@@ -97,6 +97,9 @@ class JobRow(Protocol):
     def position(self) -> Any: ...
 
     @property
+    def tries(self) -> Any: ...
+
+    @property
     def started_at(self) -> datetime: ...
 
     @property
