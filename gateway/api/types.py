@@ -22,6 +22,7 @@ from gateway.api.execution import PRELOADED
 from gateway.core.errors import NotFound
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.service.reads import ExecutionRecord, JobRow, RequestRecord, Row
+from gateway.service.retries import DEAD_LETTER, waiting_retry
 from gateway.workflows.apply import trigger_url
 from gateway.workflows.catalog import NodeKind
 from gateway.workflows.export import to_export
@@ -356,6 +357,16 @@ class Execution:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    retries: int = strawberry.field(
+        description="Execution retries made so far (async workflows, options.retry)"
+    )
+    next_retry_at: datetime | None = strawberry.field(
+        description="When the next execution retry runs, while one is waiting "
+        "(status QUEUED, reason retry); cancel the execution to stop it"
+    )
+    dead_letter: bool = strawberry.field(
+        description="FAILED after its retries ran out (reason dead letter)"
+    )
     workflow_id: strawberry.Private[int]
     version_id: strawberry.Private[int]
 
@@ -373,6 +384,9 @@ class Execution:
             created_at=row.created_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
+            retries=int(row.state.get("retries", 0)) if isinstance(row.state, dict) else 0,
+            next_retry_at=row.resume_at if waiting_retry(row) else None,
+            dead_letter=row.status == "FAILED" and row.reason == DEAD_LETTER,
             workflow_id=row.workflow_id,
             version_id=row.version_id,
         )

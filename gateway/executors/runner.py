@@ -12,15 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError
 from gateway.core.statuses import ExecutionStatus
 from gateway.engine.processor import Processor, RunResult
-from gateway.store import claims
+from gateway.executors import failures
+from gateway.store import claims, retries
 from gateway.store.executions import ClaimBatch, ExecutionWriter
 from gateway.store.finishes import FinishExecution
 from gateway.workflows.compiled import CompiledWorkflow
@@ -47,6 +50,14 @@ async def run_plan(workflow: CompiledWorkflow, processor: Processor) -> RunResul
         return processor.abort("timeout")
 
 
+@dataclass
+class RetryCounts:
+    """Execution retries scheduled and dead letters, by workflow key, in this process."""
+
+    retries: Counter[str] = field(default_factory=Counter)
+    dead_letters: Counter[str] = field(default_factory=Counter)
+
+
 class LostOwnership(Exception):
     """The execution was taken away from this runner while it ran."""
 
@@ -64,7 +75,9 @@ class Runner:
         self.env = env
         self.lease = lease
         self.on_parked: Callable[[uuid.UUID, datetime], None] = _nowhere
-        """How a parked execution gets run again at its time: set by the executor."""
+        """How a parked execution (a delay, a retry, a failure workflow's new execution)
+        gets run at its time: set by the executor."""
+        self.metrics = RetryCounts()
 
     async def run(self, execution_id: uuid.UUID) -> ExecutionStatus | None:
         """Claim and run one execution to its end; None when it was not ours to run. The
@@ -93,6 +106,10 @@ class Runner:
             return None
         if result.parked is not None:
             await self._park(claimed, result)
+            return ExecutionStatus.QUEUED
+        if result.status is not ExecutionStatus.RESOLVED and await self._failed(
+            claimed, workflow, result
+        ):
             return ExecutionStatus.QUEUED
         await self._finish(claimed, result, workflow)
         if log.isEnabledFor(logging.INFO):
@@ -144,24 +161,103 @@ class Runner:
         result: RunResult,
         workflow: CompiledWorkflow | None = None,
     ) -> None:
+        await self.writer.write(self._finish_of(claimed, result, workflow))
+
+    def _finish_of(
+        self,
+        claimed: claims.Claimed,
+        result: RunResult,
+        workflow: CompiledWorkflow | None = None,
+    ) -> FinishExecution:
         keep = workflow.keep_executions if workflow is not None else "all"
+        made = failures.retries_so_far(claimed.state)
+        return FinishExecution(
+            id=claimed.id,
+            status=result.status,
+            finished_at=utcnow(),
+            error=result.error,
+            reason=result.reason,
+            jobs=result.jobs,
+            delete=keep != "all" and result.status is ExecutionStatus.RESOLVED,
+            state={"retries": made} if made else None,  # how many, once it has ended
+            attempt=claimed.attempts,
+            fresh=claimed.attempts == 1 and claimed.state is None,
+        )
+
+    async def _failed(
+        self, claimed: claims.Claimed, workflow: CompiledWorkflow, result: RunResult
+    ) -> bool:
+        """A failed run: True when a retry is scheduled (written here); else the result is
+        marked a dead letter if it is one, and the failure workflow's execution (if due)
+        is written with the finish, in the same group commit."""
+        made = failures.retries_so_far(claimed.state)
+        wait = failures.next_wait(workflow, result, made)
+        if wait is not None:
+            await self._retry(claimed, workflow, result, wait, made + 1)
+            return True
+        dead = failures.is_dead_letter(workflow, result)
+        if dead:
+            result.reason = retries.DEAD_LETTER
+            self.metrics.dead_letters[workflow.workflow_key] += 1
+            log.warning(
+                "execution is a dead letter after %d retries: %s",
+                made,
+                result.error,
+                extra=_ids(claimed.id, workflow),
+            )
+        context = {**claimed.context}
+        new = await failures.failure_execution(
+            workflow, claimed.id, context, result, dead, made, utcnow()
+        )
+        if new is None:
+            return False
+        finish = self.writer.write_soon(self._finish_of(claimed, result, workflow))
+        await asyncio.gather(finish, self.writer.write_soon(new))
+        self.on_parked(new.id, new.created_at)
+        log.info(
+            "failure workflow started",
+            extra={**_ids(claimed.id, workflow), "failure_execution_id": str(new.id)},
+        )
+        return True
+
+    async def _retry(
+        self,
+        claimed: claims.Claimed,
+        workflow: CompiledWorkflow,
+        result: RunResult,
+        wait: float,
+        retry: int,
+    ) -> None:
+        assert result.retry is not None
+        at = utcnow() + timedelta(seconds=wait)
         await self.writer.write(
             FinishExecution(
                 id=claimed.id,
-                status=result.status,
+                status=ExecutionStatus.QUEUED,
                 finished_at=utcnow(),
                 error=result.error,
-                reason=result.reason,
+                reason=retries.RETRY,
                 jobs=result.jobs,
-                delete=keep != "all" and result.status is ExecutionStatus.RESOLVED,
+                resume_at=at,
+                state={**result.retry, "retries": retry},
                 attempt=claimed.attempts,
-                fresh=claimed.attempts == 1 and claimed.state is None,
             )
+        )
+        self.metrics.retries[workflow.workflow_key] += 1
+        self.on_parked(claimed.id, at)
+        log.info(
+            "execution retry %d of %d at %s: %s",
+            retry,
+            len(workflow.retry_schedule),
+            at.isoformat(),
+            result.error,
+            extra=_ids(claimed.id, workflow),
         )
 
     async def _park(self, claimed: claims.Claimed, result: RunResult) -> None:
         parked = result.parked
         assert parked is not None
+        made = failures.retries_so_far(claimed.state)
         await self.writer.write(
             FinishExecution(
                 id=claimed.id,
@@ -169,7 +265,7 @@ class Runner:
                 finished_at=utcnow(),
                 jobs=result.jobs,
                 resume_at=parked.resume_at,
-                state=parked.state,
+                state={**parked.state, "retries": made} if made else parked.state,
                 attempt=claimed.attempts,
             )
         )

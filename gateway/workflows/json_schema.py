@@ -20,6 +20,7 @@ from gateway.engine.rules import TYPES
 from gateway.nodes import node_types, retry
 from gateway.workflows import validation
 from gateway.workflows.documents import NODE_FIELDS, RULE_FIELDS, SOURCES, TRIGGER_FIELDS
+from gateway.workflows.retry_options import MAX_RETRIES, WHEN
 
 Schema = dict[str, Any]
 STRING: Schema = {"type": "string"}
@@ -140,6 +141,18 @@ def _options() -> Schema:
         "timeout": {"type": "integer", "minimum": 1, "maximum": validation.MAX_TIMEOUT_MS},
         "keepExecutions": {"enum": list(validation.KEEP_EXECUTIONS)},
         "onWorkerLost": {"enum": list(validation.ON_WORKER_LOST)},
+        "retry": _object(
+            {"schedule": {"type": "array", "items": DURATION, "maxItems": MAX_RETRIES}},
+            description="Execution retries (async): the waits before each; [] = none",
+        ),
+        "onFailure": _object(
+            {
+                "workflow": {"type": "string", "pattern": validation.WORKFLOW_KEY.pattern},
+                "when": {"enum": list(WHEN)},
+            },
+            ("workflow",),
+            description="A workflow to run when an execution dead-letters (or every failure)",
+        ),
     }
     assert set(fields) == validation.OPTIONS, "a workflow option has no schema"
     return _object(fields)
