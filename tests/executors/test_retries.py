@@ -16,6 +16,7 @@ from gateway.core.errors import DefinitionInvalid
 from gateway.store.models import Execution, Job
 from tests.api.client import data
 from tests.conftest import SettingsFactory
+from tests.executors.test_arq import run_workers
 from tests.executors.test_parking import embedded, time_passes
 from tests.httpserver import Answer, Received, TestServer
 from tests.support import Gateway, running_gateway
@@ -270,3 +271,24 @@ async def test_a_sync_workflow_takes_no_execution_retries(gateway: Gateway) -> N
 
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+async def test_workers_retry_and_dead_letter_through_redis(
+    arq_settings: SettingsFactory, server: TestServer
+) -> None:
+    server.handler = Downstream(failures=100)
+    settings = arq_settings(outbound_allow=ALLOW)
+    async with running_gateway(settings) as gateway:
+        await gateway.apply(ALERTS, flow(server, [0, 0], on_failure="alerts"))
+        execution_id = await post(gateway)
+        await gateway.drain()
+        for _ in range(10):  # a burst worker may stop before a retry it handed on arrives
+            await run_workers(settings, sweep=True)
+            execution = await Execution.get(id=execution_id)
+            alerts = await gateway.executions("alerts")
+            if alerts and alerts[0]["status"] == "RESOLVED":
+                break
+
+    assert (execution.status, execution.reason) == ("FAILED", "dead letter")
+    assert len([r for r in server.received if r.target == "/hook"]) == 3
+    assert [a["status"] for a in alerts] == ["RESOLVED"]
