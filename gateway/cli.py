@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from gateway.core.settings import Settings, load_settings
 from gateway.core.statuses import ExecutionStatus
 from gateway.core.tuning import tune_process
 from gateway.security.secrets import SecretBox
-from gateway.service import database, executions, tokens
+from gateway.service import database, executions, retries, tokens
 from gateway.service.worker import serve_worker
 from gateway.workflows.apply import apply_documents, prepare, trigger_url
 from gateway.workflows.documents import read_sources
@@ -157,6 +158,49 @@ async def cmd_executions(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_store(settings, work)
 
 
+async def cmd_bulk(args: argparse.Namespace, settings: Settings) -> int:
+    """`gateway resume` and `gateway replay`: queued in the database; a running server or
+    worker picks them up on its next sweep."""
+
+    async def work() -> int:
+        which = retries.selection(args.workflow, args.status, args.since, args.until)
+        if args.command == "resume":
+            done = await retries.resume_matching(which, args.limit, None)
+        else:
+            done = await retries.replay_matching(which, args.limit, None, args.fresh_key)
+        verb = "resumed" if args.command == "resume" else "replayed"
+        print(
+            f"{done.queued} {verb} ({done.matched} matched, {done.considered} considered, "
+            f"{done.considered - done.queued} already {verb})"
+        )
+        return 0
+
+    return await _with_store(settings, work)
+
+
+def _when(text: str) -> datetime:
+    """An ISO 8601 time; without a zone, UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _bulk_parser(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    bulk: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    bulk.add_argument("--workflow", metavar="KEY")
+    bulk.add_argument(
+        "--status", help="an execution status, or DEAD_LETTER (default FAILED)", metavar="S"
+    )
+    bulk.add_argument("--since", type=_when, metavar="TIME", help="created at or after")
+    bulk.add_argument("--until", type=_when, metavar="TIME", help="created before")
+    bulk.add_argument(
+        "--limit", type=int, default=retries.DEFAULT_BULK, help=f"at most {retries.MAX_BULK}"
+    )
+    return bulk
+
+
 async def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         if args.action == "create":
@@ -257,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--jobs", action="store_true", help="include each execution's jobs")
     ex.add_argument("--json", action="store_true", help="a JSON array")
 
+    _bulk_parser(sub, "resume", "queue failed executions again from the failed node")
+    replay = _bulk_parser(sub, "replay", "run failed executions again from the start, as new")
+    replay.add_argument(
+        "--fresh-key", action="store_true", help="new Idempotency-Keys, not the original's"
+    )
+
     token = sub.add_parser("token", help="GraphQL admin tokens (only their SHA-256 is stored)")
     actions = token.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a token and print it, once")
@@ -273,6 +323,8 @@ COMMANDS: dict[str, Command] = {
     "export": cmd_export,
     "import": cmd_import,
     "executions": cmd_executions,
+    "resume": cmd_bulk,
+    "replay": cmd_bulk,
     "token": cmd_token,
 }
 

@@ -159,6 +159,9 @@ class RunContext:
     does not start a wait (a retry's) that would end after it."""
     attempts: list[dict[str, Any]] = field(default_factory=list)
     """Each try of an I/O node (time, outcome, status or error), which its job records."""
+    key_id: str = ""
+    """The execution id idempotency keys derive from when not this one's: a replay's
+    original (`replayOf` in its context), so a downstream that de-duplicates sees a repeat."""
 
 
 class NodeType:

@@ -31,8 +31,9 @@ Parking and resuming (delay, async workflows only):
 - A delay inside a loop or parallel branch is refused when the workflow is saved; should
   one run anyway, it fails as a node error.
 
-Retrying from the failed node: a run that ends in a `retryable` failure (`Ended.retryable`,
-a request node's network error, timeout, 429 or 5xx) returns `RunResult.retry`, a state
+Retrying from the failed node: a run that ends in a failure returns `RunResult.retry`
+(and `retryable` when a retry may cure it: `Ended.retryable`, a request node's network
+error, timeout, 429 or 5xx), a state
 `{"version": 1, "kind": "retry", "stack", "results", "scopes"}`. A new `Processor` with
 `resume=` that state runs the failed node again (a loop or parallel node whose branch
 failed runs again whole) and goes on from there, with the earlier nodes' results in
@@ -91,8 +92,10 @@ class RunResult:
     reason: str | None = None
     parked: Parked | None = None
     retry: dict[str, Any] | None = None
-    """A retryable failure's resume state: run again with it, the execution starts at the
-    failed node (see the module docstring)."""
+    """A failure's resume state: run again with it, the execution starts at the failed
+    node (see the module docstring)."""
+    retryable: bool = False
+    """The failure is one a retry may cure (`Ended.retryable`)."""
 
 
 @dataclass(slots=True)
@@ -129,9 +132,11 @@ class Processor:
         execution_id: str = "",
         clock: Callable[[], datetime] = utcnow,
         resume: dict[str, Any] | None = None,
+        key_id: str = "",
     ) -> None:
         self.plan = plan
         self.execution_id = execution_id
+        self.key_id = key_id
         self.jobs: list[JobRecord] = []
         self.results: dict[str, Any] = dict(resume.get("results") or {}) if resume else {}
         self.iterations = 0
@@ -159,8 +164,9 @@ class Processor:
         if isinstance(stopped, _Parking):
             return self._parked(stopped)
         result = RunResult(stopped.status, self.jobs, stopped.response, stopped.error)
-        if stopped.retryable and self.failed_at:
+        if stopped.failed and self.failed_at:
             result.retry = self._retry_state()
+            result.retryable = stopped.retryable
         return result
 
     def abort(self, reason: str, status: ExecutionStatus = ExecutionStatus.ABORTED) -> RunResult:
@@ -199,7 +205,12 @@ class Processor:
             if step.uses_run:
                 branches = _Branches(self, step, frame)
                 run = RunContext(
-                    self.execution_id, step.key, frame.position, branches, self.deadline
+                    self.execution_id,
+                    step.key,
+                    frame.position,
+                    branches,
+                    self.deadline,
+                    key_id=self.key_id,
                 )
                 try:
                     outcome = await step.node.execute(self.scope(frame.scopes), run)

@@ -35,7 +35,7 @@ def retries_so_far(state: dict[str, Any] | None) -> int:
 def next_wait(workflow: CompiledWorkflow, result: RunResult, retries_made: int) -> float | None:
     """Seconds before the next execution retry, or None: not a retryable failure of an
     async workflow, or its schedule is used up."""
-    if result.retry is None or result.status is not ExecutionStatus.FAILED or workflow.sync:
+    if not result.retryable or result.status is not ExecutionStatus.FAILED or workflow.sync:
         return None
     if retries_made >= len(workflow.retry_schedule):
         return None
@@ -44,7 +44,7 @@ def next_wait(workflow: CompiledWorkflow, result: RunResult, retries_made: int) 
 
 def is_dead_letter(workflow: CompiledWorkflow, result: RunResult) -> bool:
     """A retryable failure of an async workflow with no retry left."""
-    return result.retry is not None and not workflow.sync
+    return result.retryable and not workflow.sync
 
 
 def failed_node(result: RunResult) -> str | None:

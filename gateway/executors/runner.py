@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError
@@ -97,7 +98,12 @@ class Runner:
             return ExecutionStatus.ERROR
         context = {**claimed.context, "rawBody": raw_text(claimed.raw_body)}
         processor = Processor(
-            workflow.plan, context, self.env, execution_id=str(execution_id), resume=claimed.state
+            workflow.plan,
+            context,
+            self.env,
+            execution_id=str(execution_id),
+            resume=claimed.state,
+            key_id=str(claimed.context.get("replayOf") or ""),
         )
         try:
             result = await self._run_leased(execution_id, workflow, processor)
@@ -179,7 +185,7 @@ class Runner:
             reason=result.reason,
             jobs=result.jobs,
             delete=keep != "all" and result.status is ExecutionStatus.RESOLVED,
-            state={"retries": made} if made else None,  # how many, once it has ended
+            state=_ended_state(result, made),
             attempt=claimed.attempts,
             fresh=claimed.attempts == 1 and claimed.state is None,
         )
@@ -291,6 +297,15 @@ class Runner:
         if lost:
             await claims.mark_lost(lost, "worker lost", lease_expired)
         return requeued, len(lost)
+
+
+def _ended_state(result: RunResult, made: int) -> dict[str, Any] | None:
+    """What an ended execution keeps in `state`: where a failure stopped (a bulk resume
+    starts there) and how many retries it had."""
+    state = dict(result.retry) if result.retry is not None else {}
+    if made:
+        state["retries"] = made
+    return state or None
 
 
 def _nowhere(execution_id: uuid.UUID, at: datetime) -> None:

@@ -152,7 +152,8 @@ class Request(NodeType):
     async def execute(self, scope: Scope, run: RunContext) -> Outcome:
         """Send the call, again while the retry policy says so: every try is recorded in
         `run.attempts` and logged, and carries the same `Idempotency-Key`."""
-        call = self.call(scope, idempotency_key(run.execution_id, run.node_key, run.position))
+        key = idempotency_key(run.key_id or run.execution_id, run.node_key, run.position)
+        call = self.call(scope, key)
         tries = 0
         while True:
             tries += 1
