@@ -57,6 +57,13 @@ class RetryCounts:
 
     retries: Counter[str] = field(default_factory=Counter)
     dead_letters: Counter[str] = field(default_factory=Counter)
+    attempts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Tries of I/O nodes by (workflow key, outcome)."""
+
+    def count_attempts(self, workflow_key: str, result: RunResult) -> None:
+        for job in result.jobs:
+            for attempt in job.attempts or ():
+                self.attempts[workflow_key, str(attempt.get("outcome"))] += 1
 
 
 class LostOwnership(Exception):
@@ -110,6 +117,7 @@ class Runner:
         except LostOwnership:
             log.warning("execution taken away while running", extra=_ids(execution_id, workflow))
             return None
+        self.metrics.count_attempts(workflow.workflow_key, result)
         if result.parked is not None:
             await self._park(claimed, result)
             return ExecutionStatus.QUEUED

@@ -14,6 +14,7 @@ from gateway.executors.arq import ArqExecutor
 from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
+from gateway.service import retry_metrics
 from gateway.service.housekeeping import Housekeeper
 from gateway.service.limits import Limits
 from gateway.service.metrics import Metrics
@@ -46,6 +47,7 @@ class Runtime:
         self.housekeeper = Housekeeper(self.settings)
         self.metrics = Metrics()
         self.runner = Runner(self.registry, self.writer, self.env)
+        retry_metrics.register(self.metrics, self.runner.metrics)
         self.executor = self._executor()
         self.runner.on_parked = self.executor.schedule
 

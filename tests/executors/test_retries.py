@@ -293,3 +293,21 @@ async def test_workers_retry_and_dead_letter_through_redis(
     assert (execution.status, execution.reason) == ("FAILED", "dead letter")
     assert len([r for r in server.received if r.target == "/hook"]) == 3
     assert [a["status"] for a in alerts] == ["RESOLVED"]
+
+
+async def test_metrics_count_attempts_retries_and_dead_letters(
+    allowed: Gateway, server: TestServer
+) -> None:
+    server.handler = Downstream(failures=100)
+    await allowed.apply(flow(server, [0]))
+    await post(allowed)
+    await allowed.drain()
+
+    text = (await allowed.client.get("/metrics")).text
+
+    assert 'gateway_request_attempts_total{outcome="ok",workflow="orders"} 1.0' in text
+    assert 'gateway_request_attempts_total{outcome="status",workflow="orders"} 2.0' in text
+    assert 'gateway_execution_retries_total{workflow="orders"} 1.0' in text
+    assert 'gateway_dead_letters_total{workflow="orders"} 1.0' in text
+    assert 'gateway_dead_letters_stored{workflow="orders"} 1.0' in text
+    assert "gateway_retries_waiting 0.0" in text
