@@ -11,9 +11,12 @@ not complete (connection, timeout, too large) is `RequestFailed`.
 
 from __future__ import annotations
 
+import asyncio
 import http.cookiejar
 import socket
 import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,8 +75,18 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
 
 class Outbound:
-    def __init__(self, allow: AllowList, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        allow: AllowList,
+        transport: httpx.AsyncBaseTransport | None = None,
+        per_host: int = 32,
+    ):
         self.allow = allow
+        self.per_host = per_host
+        # Requests in flight per host:port: past the bound a call waits its turn here
+        # (not against its timeout) instead of opening one more connection to a downstream
+        # that is already slow (docs/nodes.md).
+        self._slots: dict[tuple[str, int], asyncio.Semaphore] = {}
         self.client = httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
@@ -136,11 +149,28 @@ class Outbound:
             extensions=extensions,
         )
         try:
-            return await self._exchange(request, str(url))
+            async with self._slot(url.host, port, method, url):
+                return await self._exchange(request, str(url))
         except httpx.TimeoutException as exc:
             raise RequestFailed(f"{method} {url} {_timeout_phase(exc)}", "timeout") from exc
         except httpx.HTTPError as exc:
             raise RequestFailed(f"{method} {url} failed: {cause(exc)}", "network") from exc
+
+    @asynccontextmanager
+    async def _slot(self, host: str, port: int, method: str, url: httpx.URL) -> AsyncIterator[None]:
+        slots = self._slots.get((host, port))
+        if slots is None:
+            slots = self._slots[host, port] = asyncio.Semaphore(self.per_host)
+        try:
+            async with asyncio.timeout(POOL_WAIT):
+                await slots.acquire()
+        except TimeoutError:
+            message = f"{method} {url} timed out waiting for a free connection"
+            raise RequestFailed(message, "timeout") from None
+        try:
+            yield
+        finally:
+            slots.release()
 
     async def _exchange(self, request: httpx.Request, url: str) -> Reply:
         response = await self.client.send(request, stream=True)
@@ -199,12 +229,16 @@ def cause(exc: BaseException) -> str:
 _current: Outbound | None = None
 
 
-async def start(allow: tuple[str, ...], transport: httpx.AsyncBaseTransport | None = None) -> None:
+async def start(
+    allow: tuple[str, ...],
+    transport: httpx.AsyncBaseTransport | None = None,
+    per_host: int = 32,
+) -> None:
     """Create the process's client (the runtime calls this on start)."""
     global _current
     if _current is not None:
         await _current.aclose()
-    _current = Outbound(AllowList.parse(allow), transport)
+    _current = Outbound(AllowList.parse(allow), transport, per_host)
 
 
 async def stop() -> None:

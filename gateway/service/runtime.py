@@ -68,7 +68,7 @@ class Runtime:
             await self.apply_directory(self.settings.workflows_dir)
         await self.registry.start()
         await self.writer.start()
-        await outbound.start(self.settings.outbound_allow)
+        await outbound.start(self.settings.outbound_allow, per_host=self.settings.outbound_per_host)
         await self.executor.start()
 
     async def stop(self) -> None:

@@ -78,7 +78,9 @@ class WorkerProcess:
         if self.standalone:
             shortcuts.configure(self.settings.shortcuts)
             await open_store(self.settings)
-            await outbound.start(self.settings.outbound_allow)
+            await outbound.start(
+                self.settings.outbound_allow, per_host=self.settings.outbound_per_host
+            )
         await self.registry.start()
         await self.writer.start()
         await self.housekeeper.start()

@@ -277,3 +277,34 @@ def test_the_policy_with_jitter_stays_in_its_upper_half() -> None:
     policy = RetryPolicy.from_config({"attempts": 3, "initialInterval": "1s", "jitter": True})
     assert policy.delay(2, draw=lambda: 0.0) == 1.0
     assert policy.delay(2, draw=lambda: 0.999) == pytest.approx(1.999)
+
+
+class Overlap:
+    """A slow downstream that counts how many requests it holds at once."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most = 0
+
+    async def __call__(self, _: Received) -> Answer:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        for _turn in range(50):  # stay busy while the other calls arrive
+            await asyncio.sleep(0)
+        self.in_flight -= 1
+        return Answer(200, "ok")
+
+
+@pytest.mark.parametrize(("per_host", "most"), [(2, 2), (100, 6)])
+async def test_requests_in_flight_per_host_are_bounded(per_host: int, most: int) -> None:
+    await outbound.start(("127.0.0.0/8",), per_host=per_host)
+    downstream = Overlap()
+    try:
+        async with TestServer(downstream, host="127.0.0.2") as server:
+            config = {"url": server.url("/"), "timeout": 10_000}
+            results = await asyncio.gather(*(run(config) for _ in range(6)))
+    finally:
+        await outbound.stop()
+
+    assert [r.status for r in results] == [ExecutionStatus.RESOLVED] * 6
+    assert downstream.most == most  # the others waited for a slot, not against their timeout
