@@ -311,3 +311,28 @@ async def test_metrics_count_attempts_retries_and_dead_letters(
     assert 'gateway_dead_letters_total{workflow="orders"} 1.0' in text
     assert 'gateway_dead_letters_stored{workflow="orders"} 1.0' in text
     assert "gateway_retries_waiting 0.0" in text
+
+
+async def test_every_failure_runs_the_failure_workflow_but_never_for_itself(
+    allowed: Gateway, server: TestServer
+) -> None:
+    server.handler = Downstream(failures=100, status=404)  # not retryable
+    alerts = """
+key: alerts
+options: {onFailure: {workflow: orders, when: everyFailure}}
+nodes:
+  - {key: fail, type: end, config: {endStatus: -1}}
+"""  # the failure workflow fails too, and names orders as its own
+    orders = flow(server, [0], on_failure="alerts").replace(
+        "onFailure: {workflow: alerts}", "onFailure: {workflow: alerts, when: everyFailure}"
+    )
+    await allowed.apply(alerts, orders)
+
+    execution_id = await post(allowed)
+    await allowed.drain()
+    await allowed.drain()
+
+    assert (await Execution.get(id=execution_id)).reason is None  # not a dead letter
+    [alert] = await allowed.executions("alerts")
+    assert alert["status"] == "FAILED"
+    assert len(await allowed.executions("orders")) == 1  # alerts' failure started no orders
