@@ -61,10 +61,13 @@ def retry_problems(value: Any, sync: bool) -> list[Problem]:
     return problems
 
 
-def on_failure_problems(value: Any, key: Any) -> list[Problem]:
+def on_failure_problems(value: Any, key: Any, sync: bool = False) -> list[Problem]:
     field = "options.onFailure"
     if value is None:
         return []
+    if sync:
+        hint = "a sync caller gets the failure in its answer; make the workflow async"
+        return [Problem(field, "a failure workflow is for async workflows", hint=hint)]
     if not isinstance(value, dict) or set(value) - {"workflow", "when"}:
         return [Problem(field, "must be {workflow, when}", hint="{workflow: alert-on-call}")]
     problems = []

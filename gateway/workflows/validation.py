@@ -63,7 +63,7 @@ def _check_workflow(doc: dict[str, Any]) -> list[Problem]:
     options = doc.get("options")
     if isinstance(options, dict):
         problems += retry_problems(options.get("retry"), doc.get("sync") is True)
-        problems += on_failure_problems(options.get("onFailure"), key)
+        problems += on_failure_problems(options.get("onFailure"), key, doc.get("sync") is True)
     return problems
 
 

@@ -268,6 +268,9 @@ async def test_a_sync_workflow_takes_no_execution_retries(gateway: Gateway) -> N
         await gateway.apply("key: orders\nsync: true\noptions: {retry: {schedule: [5s]}}")
     assert [p.field for p in caught.value.problems] == ["options.retry.schedule"]
     await gateway.apply("key: orders\nsync: true\noptions: {retry: {schedule: []}}")
+    with pytest.raises(DefinitionInvalid) as caught:
+        await gateway.apply("key: orders\nsync: true\noptions: {onFailure: {workflow: x}}")
+    assert [p.field for p in caught.value.problems] == ["options.onFailure"]
 
 
 def _at(text: str) -> datetime:
