@@ -7,6 +7,7 @@ run of the failure workflow."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import pytest
 
 from gateway.store.models import Execution
 from tests.conftest import SettingsFactory
+from tests.executors.test_arq import run_workers
 from tests.httpserver import Answer, Received, TestServer
 from tests.support import Gateway, running_gateway
 
@@ -110,3 +112,26 @@ async def test_a_downstream_down_for_the_whole_run_leaves_dead_letters(allowed: 
     alerts = await allowed.executions("alerts")
     assert sorted(a["jobs"][0]["result"] for a in alerts) == sorted(ids)  # once each
     assert {a["status"] for a in alerts} == {"RESOLVED"}
+
+
+async def test_two_workers_get_every_side_effect_exactly_once(
+    arq_settings: SettingsFactory,
+) -> None:
+    settings = arq_settings(outbound_allow=("127.0.0.0/8",))
+    flaky = Flaky(seed=7)
+    calls = 100
+    async with running_gateway(settings) as gateway, TestServer(flaky, host="127.0.0.4") as server:
+        await gateway.apply(ALERTS, orders(server, "[" + ", ".join(["0"] * 20) + "]"))
+        ids = [
+            (await gateway.post("orders", json={"n": n})).headers["x-execution-id"]
+            for n in range(calls)
+        ]
+        await gateway.drain()
+        for _ in range(20):  # burst workers stop when Redis is empty; a retry may come later
+            await asyncio.gather(run_workers(settings, sweep=True), run_workers(settings))
+            statuses = Counter(await Execution.filter(id__in=ids).values_list("status", flat=True))
+            if statuses == {"RESOLVED": calls}:
+                break
+
+    assert statuses == {"RESOLVED": calls}
+    assert len(flaky.done) == calls
