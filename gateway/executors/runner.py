@@ -121,11 +121,13 @@ class Runner:
         if result.parked is not None:
             await self._park(claimed, result)
             return ExecutionStatus.QUEUED
-        if result.status is not ExecutionStatus.RESOLVED and await self._failed(
-            claimed, workflow, result
-        ):
-            return ExecutionStatus.QUEUED
-        await self._finish(claimed, result, workflow)
+        handled = None
+        if result.status is not ExecutionStatus.RESOLVED:
+            handled = await self._failed(claimed, workflow, result)
+        if handled is ExecutionStatus.QUEUED:
+            return handled
+        if handled is None:
+            await self._finish(claimed, result, workflow)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "execution finished",
@@ -200,15 +202,16 @@ class Runner:
 
     async def _failed(
         self, claimed: claims.Claimed, workflow: CompiledWorkflow, result: RunResult
-    ) -> bool:
-        """A failed run: True when a retry is scheduled (written here); else the result is
-        marked a dead letter if it is one, and the failure workflow's execution (if due)
-        is written with the finish, in the same group commit."""
+    ) -> ExecutionStatus | None:
+        """A failed run: QUEUED when a retry is scheduled (written here); else the result
+        is marked a dead letter if it is one, and when a failure workflow is due its
+        execution is written with the finish (the writer's group commit) and the status
+        returned; None leaves the finish to the caller."""
         made = failures.retries_so_far(claimed.state)
         wait = failures.next_wait(workflow, result, made)
         if wait is not None:
             await self._retry(claimed, workflow, result, wait, made + 1)
-            return True
+            return ExecutionStatus.QUEUED
         dead = failures.is_dead_letter(workflow, result)
         if dead:
             result.reason = retries.DEAD_LETTER
@@ -224,7 +227,7 @@ class Runner:
             workflow, claimed.id, context, result, dead, made, utcnow()
         )
         if new is None:
-            return False
+            return None
         finish = self.writer.write_soon(self._finish_of(claimed, result, workflow))
         await asyncio.gather(finish, self.writer.write_soon(new))
         self.on_parked(new.id, new.created_at)
@@ -232,7 +235,7 @@ class Runner:
             "failure workflow started",
             extra={**_ids(claimed.id, workflow), "failure_execution_id": str(new.id)},
         )
-        return True
+        return result.status
 
     async def _retry(
         self,
