@@ -345,6 +345,10 @@ class Processor:
             stopped = await self._run_chain(entry[0], entry[1], _Frame(state.get("scopes") or {}))
             if isinstance(stopped, _Parking):
                 stopped.stack.extend(state["stack"][depth + 1 :])
+            elif isinstance(stopped, Ended) and stopped.failed and self.failed_at:
+                # Where this run stopped, in the chains the state still had to go on with.
+                self.failed_at[-1]["then"] = state["stack"][depth]["then"]
+                self.failed_at.extend(state["stack"][depth + 1 :])
             if stopped is not None:
                 return stopped
             if entry[2] is not None:

@@ -339,3 +339,35 @@ nodes:
     [alert] = await allowed.executions("alerts")
     assert alert["status"] == "FAILED"
     assert len(await allowed.executions("orders")) == 1  # alerts' failure started no orders
+
+
+async def test_a_retry_inside_a_branch_goes_on_after_the_branch(
+    allowed: Gateway, server: TestServer
+) -> None:
+    server.handler = Downstream(failures=2)
+    document = f"""
+key: orders
+options: {{retry: {{schedule: [0, 0, 0]}}}}
+nodes:
+  - key: check
+    type: condition
+    config: {{rejectOnFalse: false, calculation: {{group: {{type: and, calculations: [{{calculator: equal, operands: [1, 1]}}]}}}}}}
+    branches:
+      "1":
+        - {{key: first, type: request, config: {{url: "{server.url("/first")}", onlyData: true}}}}
+        - {{key: hook, type: request, config: {{url: "{server.url("/hook")}"}}}}
+  - {{key: done, type: end, config: {{endStatus: 1}}}}
+"""
+    await allowed.apply(document)
+    execution_id = await post(allowed)
+    await allowed.drain()
+
+    assert (await Execution.get(id=execution_id)).status == "RESOLVED"
+    assert await jobs_of(execution_id) == [
+        ("check", "RESOLVED"),
+        ("first", "RESOLVED"),
+        ("hook", "FAILED"),
+        ("hook", "FAILED"),  # the second retry resumed from the first retry's state
+        ("hook", "RESOLVED"),
+        ("done", "RESOLVED"),  # after the branch, once
+    ]
