@@ -371,3 +371,35 @@ nodes:
         ("hook", "RESOLVED"),
         ("done", "RESOLVED"),  # after the branch, once
     ]
+
+
+async def test_a_failure_inside_a_loop_runs_the_loop_again_whole(
+    allowed: Gateway, server: TestServer
+) -> None:
+    server.handler = Downstream(failures=1)
+    document = f"""
+key: orders
+options: {{retry: {{schedule: [0]}}}}
+nodes:
+  - {{key: first, type: request, config: {{url: "{server.url("/first")}", onlyData: true}}}}
+  - key: each
+    type: loop
+    config: {{target: 2}}
+    branches:
+      "0": [{{key: hook, type: request, config: {{url: "{server.url("/hook")}"}}}}]
+  - {{key: done, type: end, config: {{endStatus: 1}}}}
+"""
+    await allowed.apply(document)
+    execution_id = await post(allowed)
+    await allowed.drain()
+
+    assert (await Execution.get(id=execution_id)).status == "RESOLVED"
+    assert await jobs_of(execution_id) == [
+        ("first", "RESOLVED"),
+        ("each", "FAILED"),
+        ("hook", "FAILED"),
+        ("each", "RESOLVED"),  # the loop again, from its first item
+        ("hook", "RESOLVED"),
+        ("hook", "RESOLVED"),
+        ("done", "RESOLVED"),
+    ]
