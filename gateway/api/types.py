@@ -226,7 +226,9 @@ class Workflow:
     enabled: bool
     sync: bool
     version: int = strawberry.field(description="Bumped by every change of what runs")
-    options: JSON = strawberry.field(description="timeout (ms), keepExecutions, onWorkerLost")
+    options: JSON = strawberry.field(
+        description="timeout (ms), keepExecutions, onWorkerLost, retry, onFailure"
+    )
     created_at: datetime
     updated_at: datetime
     row_id: strawberry.Private[int]
