@@ -34,6 +34,7 @@ lint: install
 	$(BIN)/mypy bench/run.py bench/bare.py bench/many.py
 	$(BIN)/mypy bench/cpu.py  # imports bench.run: checked apart from run.py
 	$(BIN)/mypy bench/shortcuts.py  # imports bench.run and bench.cpu, as cpu.py does
+	$(BIN)/mypy bench/retries.py
 
 test: install console-deps $(JS_STAMP) lint
 	$(BIN)/pytest
