@@ -308,3 +308,39 @@ async def test_requests_in_flight_per_host_are_bounded(per_host: int, most: int)
 
     assert [r.status for r in results] == [ExecutionStatus.RESOLVED] * 6
     assert downstream.most == most  # the others waited for a slot, not against their timeout
+
+
+def test_the_json_schema_describes_retries() -> None:
+    import jsonschema
+
+    from gateway.workflows.json_schema import workflow_schema
+
+    validator = jsonschema.Draft202012Validator(workflow_schema())
+    document: dict[str, Any] = {
+        "key": "orders",
+        "options": {
+            "retry": {"schedule": ["5s", "5m", "30m", "2h", "5h", "10h", "10h"]},
+            "onFailure": {"workflow": "alert-on-call", "when": "deadLetter"},
+        },
+        "nodes": [
+            {
+                "key": "notify",
+                "type": "request",
+                "config": {
+                    "url": "https://example.com/hook",
+                    "retry": {
+                        "attempts": 5,
+                        "backoff": "exponential",
+                        "initialInterval": "200ms",
+                        "maxInterval": "30s",
+                        "jitter": True,
+                        "on": ["network", "timeout", 429, "5xx"],
+                    },
+                },
+            }
+        ],
+    }
+    assert [e.message for e in validator.iter_errors(document)] == []
+    document["nodes"][0]["config"]["retry"]["backoff"] = "linear"
+    document["options"]["onFailure"]["when"] = "sometimes"
+    assert len(list(validator.iter_errors(document))) == 2
