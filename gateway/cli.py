@@ -169,9 +169,10 @@ async def cmd_bulk(args: argparse.Namespace, settings: Settings) -> int:
         else:
             done = await retries.replay_matching(which, args.limit, None, args.fresh_key)
         verb = "resumed" if args.command == "resume" else "replayed"
+        skipped = done.considered - done.queued  # already resumed or replayed, or running
         print(
             f"{done.queued} {verb} ({done.matched} matched, {done.considered} considered, "
-            f"{done.considered - done.queued} already {verb})"
+            f"{skipped} skipped)"
         )
         return 0
 

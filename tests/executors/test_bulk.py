@@ -138,8 +138,8 @@ async def test_the_cli_resumes_and_replays(
     refused = cli(database_url, tmp_path, "replay", "--limit", "5000")
 
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout == "1 resumed (2 matched, 1 considered, 0 already resumed)\n"
+    assert resumed.stdout == "1 resumed (2 matched, 1 considered, 0 skipped)\n"
     assert (await Execution.get(id=ids[0])).status == "QUEUED"  # a sweep picks it up
-    assert replayed.stdout == "1 replayed (1 matched, 1 considered, 0 already replayed)\n"
+    assert replayed.stdout == "1 replayed (1 matched, 1 considered, 0 skipped)\n"
     assert await Execution.filter(replay_of=ids[1]).count() == 1
     assert refused.returncode == 1 and "limit" in refused.stderr
