@@ -403,3 +403,24 @@ nodes:
         ("hook", "RESOLVED"),
         ("done", "RESOLVED"),
     ]
+
+
+async def test_a_sync_workflows_node_retries_stay_within_its_timeout(
+    allowed: Gateway, server: TestServer
+) -> None:
+    server.handler = Downstream(failures=100)
+    document = f"""
+key: orders
+sync: true
+options: {{timeout: 2000}}
+nodes:
+  - key: hook
+    type: request
+    config: {{url: "{server.url("/hook")}", retry: {{attempts: 5, initialInterval: 10s}}}}
+"""
+    await allowed.apply(document)
+    answer = await allowed.post("orders", json={})
+
+    assert answer.status_code == 500  # the node's failure, not a 408 timeout
+    assert answer.json()["status"] == "FAILED"
+    assert len(server.received) == 1  # a 10 s wait would outlast the 2 s timeout
