@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('gateway', '0008_request_compression')]
+    dependencies = [('gateway', '0009_retries')]
 
     initial = False
 

@@ -5,6 +5,7 @@ and trigger keys follow the same rules everywhere."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -21,7 +22,7 @@ from gateway.api.inputs import (
     WorkflowInput,
     to_document,
 )
-from gateway.api.queries import examples, execution_id, item_id
+from gateway.api.queries import examples, execution_id, item_id, utc
 from gateway.api.types import (
     ExamplePath,
     Execution,
@@ -32,11 +33,37 @@ from gateway.api.types import (
     Workflow,
     found,
 )
-from gateway.service import executions, reads
+from gateway.service import executions, reads, retries
 from gateway.workflows import edits
 from gateway.workflows.apply import Change, apply_documents, trigger_url
 from gateway.workflows.documents import Source
 from gateway.workflows.edits import Edited
+
+
+@strawberry.input(description="Which executions a bulk resume or replay takes")
+class ExecutionSelection:
+    workflow: str | None = strawberry.field(default=None, description="A workflow key")
+    status: str | None = strawberry.field(
+        default=None, description="An execution status, or DEAD_LETTER; default FAILED"
+    )
+    since: datetime | None = strawberry.field(default=None, description="Created at or after")
+    until: datetime | None = strawberry.field(default=None, description="Created before")
+
+    def selection(self) -> retries.Selection:
+        return retries.selection(self.workflow, self.status, utc(self.since), utc(self.until))
+
+
+@strawberry.type(description="What a bulk resume or replay did")
+class BulkResult:
+    matched: int = strawberry.field(description="Executions matching the filter")
+    considered: int = strawberry.field(description="The oldest of them, up to the limit")
+    queued: int = strawberry.field(
+        description="Queued now (the others were already resumed or replayed)"
+    )
+
+    @classmethod
+    def from_bulk(cls, bulk: retries.Bulk) -> BulkResult:
+        return cls(matched=bulk.matched, considered=bulk.considered, queued=bulk.queued)
 
 
 @strawberry.type(description="What applying did (or, in a dry run, would do) to one workflow")
@@ -245,6 +272,39 @@ class Mutation:
         runtime = info.context.runtime
         row = await executions.replay(execution_id(id), runtime.executor, runtime.events)
         return Execution.from_row(row)
+
+    @strawberry.mutation(
+        description="Queue again, from the node where each stopped and as the same execution "
+        "(same Idempotency-Keys), the oldest `limit` ended executions matching the filter "
+        "(default FAILED); sent twice, the second queues none of the same ones"
+    )
+    async def resume_executions(
+        self,
+        info: Info,
+        filter: ExecutionSelection,
+        limit: int = retries.DEFAULT_BULK,
+    ) -> BulkResult:
+        done = await retries.resume_matching(
+            filter.selection(), limit, info.context.runtime.executor
+        )
+        return BulkResult.from_bulk(done)
+
+    @strawberry.mutation(
+        description="Run again from the start, as a new execution on the current version, "
+        "each of the oldest `limit` executions matching the filter (default FAILED) not "
+        "replayed before; it sends the original's Idempotency-Keys unless freshIdempotencyKey"
+    )
+    async def replay_executions(
+        self,
+        info: Info,
+        filter: ExecutionSelection,
+        limit: int = retries.DEFAULT_BULK,
+        fresh_idempotency_key: bool = False,
+    ) -> BulkResult:
+        done = await retries.replay_matching(
+            filter.selection(), limit, info.context.runtime.executor, fresh_idempotency_key
+        )
+        return BulkResult.from_bulk(done)
 
     @strawberry.mutation(description="Cancel a QUEUED or STARTED execution")
     async def cancel_execution(self, info: Info, id: strawberry.ID) -> Execution:

@@ -23,6 +23,7 @@ from gateway.api.execution import PRELOADED
 from gateway.core.errors import NotFound
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.service.reads import ExecutionRecord, JobRow, RequestRecord, Row
+from gateway.service.retries import DEAD_LETTER, waiting_retry
 from gateway.workflows.apply import trigger_url
 from gateway.workflows.catalog import NodeKind
 from gateway.workflows.export import to_export
@@ -230,7 +231,9 @@ class Workflow:
     enabled: bool
     sync: bool
     version: int = strawberry.field(description="Bumped by every change of what runs")
-    options: JSON = strawberry.field(description="timeout (ms), keepExecutions, onWorkerLost")
+    options: JSON = strawberry.field(
+        description="timeout (ms), keepExecutions, onWorkerLost, retry, onFailure"
+    )
     created_at: datetime
     updated_at: datetime
     row_id: strawberry.Private[int]
@@ -329,6 +332,10 @@ class Job:
     result: JSON | None
     started_at: datetime
     finished_at: datetime | None
+    attempts: JSON | None = strawberry.field(
+        description="Each try of a node that retries (request): at, outcome (ok, status, "
+        "network, timeout, other), status or error, retryInMs when another try followed"
+    )
 
     @classmethod
     def from_row(cls, row: JobRow) -> Job:
@@ -340,6 +347,7 @@ class Job:
             result=row.result,
             started_at=row.started_at,
             finished_at=row.finished_at,
+            attempts=row.tries,
         )
 
 
@@ -356,6 +364,16 @@ class Execution:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    retries: int = strawberry.field(
+        description="Execution retries made so far (async workflows, options.retry)"
+    )
+    next_retry_at: datetime | None = strawberry.field(
+        description="When the next execution retry runs, while one is waiting "
+        "(status QUEUED, reason retry); cancel the execution to stop it"
+    )
+    dead_letter: bool = strawberry.field(
+        description="FAILED after its retries ran out (reason dead letter)"
+    )
     workflow_id: strawberry.Private[int]
     version_id: strawberry.Private[int]
 
@@ -373,6 +391,9 @@ class Execution:
             created_at=row.created_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
+            retries=int(row.state.get("retries", 0)) if isinstance(row.state, dict) else 0,
+            next_retry_at=row.resume_at if waiting_retry(row) else None,
+            dead_letter=row.status == "FAILED" and row.reason == DEAD_LETTER,
             workflow_id=row.workflow_id,
             version_id=row.version_id,
         )

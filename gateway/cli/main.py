@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from gateway.cli.output import database_name, print_problems, require_database, 
 from gateway.core.errors import ConfigError, DefinitionInvalid, GatewayError
 from gateway.core.logs import configure
 from gateway.core.settings import Settings, load_settings
-from gateway.service import database, tokens
+from gateway.service import database, retries, tokens
 from gateway.service.events import Events
 from gateway.workflows.apply import Change, apply_documents, document_warnings, trigger_url
 from gateway.workflows.documents import Source, read_sources
@@ -162,6 +163,50 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+async def cmd_bulk(args: argparse.Namespace, settings: Settings) -> int:
+    """`gateway resume` and `gateway replay`: queued in the database; a running server or
+    worker picks them up on its next sweep."""
+
+    async def work() -> int:
+        which = retries.selection(args.workflow, args.status, args.since, args.until)
+        if args.command == "resume":
+            done = await retries.resume_matching(which, args.limit, None)
+        else:
+            done = await retries.replay_matching(which, args.limit, None, args.fresh_key)
+        verb = "resumed" if args.command == "resume" else "replayed"
+        skipped = done.considered - done.queued  # already resumed or replayed, or running
+        print(
+            f"{done.queued} {verb} ({done.matched} matched, {done.considered} considered, "
+            f"{skipped} skipped)"
+        )
+        return 0
+
+    return await with_store(settings, work)
+
+
+def _when(text: str) -> datetime:
+    """An ISO 8601 time; without a zone, UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _bulk_parser(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    bulk: argparse.ArgumentParser = sub.add_parser(name, help=help)
+    bulk.add_argument("--workflow", metavar="KEY")
+    bulk.add_argument(
+        "--status", help="an execution status, or DEAD_LETTER (default FAILED)", metavar="S"
+    )
+    bulk.add_argument("--since", type=_when, metavar="TIME", help="created at or after")
+    bulk.add_argument("--until", type=_when, metavar="TIME", help="created before")
+    bulk.add_argument(
+        "--limit", type=int, default=retries.DEFAULT_BULK, help=f"at most {retries.MAX_BULK}"
+    )
+    return bulk
+
+
 async def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         if args.action == "create":
@@ -228,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_token(sub)
     testing.add_commands(sub)
     credentials.add_parser(sub)
+    _bulk_parser(sub, "resume", "queue failed executions again from the failed node")
+    replay = _bulk_parser(sub, "replay", "run failed executions again from the start, as new")
+    replay.add_argument(
+        "--fresh-key", action="store_true", help="new Idempotency-Keys, not the original's"
+    )
     return parser
 
 
@@ -236,6 +286,8 @@ COMMANDS: dict[str, Command] = {
     "apply": cmd_apply,
     "export": cmd_export,
     "executions": executions.cmd_executions,
+    "resume": cmd_bulk,
+    "replay": cmd_bulk,
     "token": cmd_token,
     **testing.COMMANDS,
     "credentials": credentials.command,

@@ -19,6 +19,8 @@ class JobRecord:
     result: Any = None
     finished_at: datetime | None = None
     position: tuple[int, ...] = ()
+    attempts: list[dict[str, Any]] | None = None
+    """Each try of a node that does I/O: `{at, outcome, status | error}`, oldest first."""
 
     def finish(self, status: JobStatus, result: Any) -> None:
         self.status = status

@@ -63,6 +63,7 @@ class Settings:
     sync_timeout: int = 30_000
     sync_record_first: bool = False
     outbound_allow: tuple[str, ...] = ()
+    outbound_per_host: int = 32  # requests in flight to one host:port, per process
     secret_key: str | None = None
     execution_max_age: int = 14 * 86400
     log_level: str = "info"
@@ -101,6 +102,7 @@ _CONVERTERS: dict[str, Any] = {
     "sync_timeout": int,
     "sync_record_first": _parse_bool,
     "outbound_allow": _parse_list,
+    "outbound_per_host": int,
     "secret_key": lambda v: v or None,
     "execution_max_age": parse_duration,
     "template_env": _parse_list,
@@ -180,6 +182,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("GATEWAY_LEASE must be 3 s or more; sweep and grace positive")
     if settings.worker_concurrency < 1:
         raise ConfigError("GATEWAY_WORKER_CONCURRENCY must be 1 or more")
+    if settings.outbound_per_host < 1:
+        raise ConfigError("GATEWAY_OUTBOUND_PER_HOST must be 1 or more")
     if settings.executor_concurrency < 0:
         raise ConfigError("GATEWAY_EXECUTOR_CONCURRENCY must be 0 or more")
     if min(settings.header_timeout, settings.body_timeout, settings.keep_alive_timeout) <= 0:

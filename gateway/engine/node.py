@@ -8,11 +8,12 @@ kept apart from doing: most nodes only render templates and compute a value.
 The processor calls `execute(scope, run)`, which by default is `run(scope)`. A node that
 needs to know more about the run overrides `execute`: `run.execution_id`, `run.node_key`
 and `run.position` (the enclosing loops' indices) identify this node run (the request
-node derives its `Idempotency-Key` from them), and `run.branches` runs the node's own
-branches (loop: once per item with extra `$scopes`; parallel: concurrently). Each branch
-run records its jobs like any chain and reports how it ended (`Ended`, or None when it ran
-to its end); a control node turns that into its own outcome, `Stop` when the execution must
-end with the branch's ending.
+node derives its `Idempotency-Key` from them), `run.deadline` is when the run times out,
+`run.attempts` collects the tries of a node that retries (recorded on its job), and
+`run.branches` runs the node's own branches (loop: once per item with extra `$scopes`;
+parallel: concurrently). Each branch run records its jobs like any chain and reports how
+it ended (`Ended`, or None when it ran to its end); a control node turns that into its own
+outcome, `Stop` when the execution must end with the branch's ending.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ class Ended:
     status: ExecutionStatus
     response: Respond | None = None
     error: str | None = None
+    retryable: bool = False
+    """A failure that running the execution again may cure (a request node's network error,
+    timeout, 429 or 5xx): an async workflow's retry schedule applies to it."""
 
     @property
     def failed(self) -> bool:
@@ -150,6 +154,14 @@ class RunContext:
     node_key: str
     position: tuple[int, ...]
     branches: Branches
+    deadline: float | None = None
+    """The event loop time (`loop.time()`) at which the run times out, if it does: a node
+    does not start a wait (a retry's) that would end after it."""
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    """Each try of an I/O node (time, outcome, status or error), which its job records."""
+    key_id: str = ""
+    """The execution id idempotency keys derive from when not this one's: a replay's
+    original (`replayOf` in its context), so a downstream that de-duplicates sees a repeat."""
 
 
 class NodeType:

@@ -30,6 +30,14 @@ Parking and resuming (delay, async workflows only):
   "stack", "results", "scopes"}`. A state that does not fit the plan ends the run ERROR.
 - A delay inside a loop or parallel branch is refused when the workflow is saved; should
   one run anyway, it fails as a node error.
+
+Retrying from the failed node: a run that ends in a failure returns `RunResult.retry`
+(and `retryable` when a retry may cure it: `Ended.retryable`, a request node's network
+error, timeout, 429 or 5xx), a state
+`{"version": 1, "kind": "retry", "stack", "results", "scopes"}`. A new `Processor` with
+`resume=` that state runs the failed node again (a loop or parallel node whose branch
+failed runs again whole) and goes on from there, with the earlier nodes' results in
+`$jobsMapByNodeKey`; nodes before it are not run again.
 """
 
 from __future__ import annotations
@@ -85,6 +93,11 @@ class RunResult:
     error: str | None = None
     reason: str | None = None
     parked: Parked | None = None
+    retry: dict[str, Any] | None = None
+    """A failure's resume state: run again with it, the execution starts at the failed
+    node (see the module docstring)."""
+    retryable: bool = False
+    """The failure is one a retry may cure (`Ended.retryable`)."""
 
 
 @dataclass(slots=True)
@@ -123,15 +136,21 @@ class Processor:
         version_id: int = 0,
         clock: Callable[[], datetime] = utcnow,
         resume: dict[str, Any] | None = None,
+        key_id: str = "",
     ) -> None:
         self.plan = plan
         self.execution_id = execution_id
         self.workflow = workflow
         self.version_id = version_id
+        self.key_id = key_id
         self.jobs: list[JobRecord] = []
         self.results: dict[str, Any] = dict(resume.get("results") or {}) if resume else {}
         self.iterations = 0
         self.resume = resume
+        self.deadline: float | None = None
+        self.failed_at: list[dict[str, Any]] = []
+        """Where a failure stopped the run, innermost chain first (as a park's stack)."""
+        """`loop.time()` at which the run times out (set by whoever times it)."""
         self.roots: dict[str, Any] = {
             "$context": context,
             "$system": {"now": clock().isoformat()},
@@ -173,7 +192,11 @@ class Processor:
             return RunResult(ExecutionStatus.RESOLVED, self.jobs)
         if isinstance(stopped, _Parking):
             return self._parked(stopped)
-        return RunResult(stopped.status, self.jobs, stopped.response, stopped.error)
+        result = RunResult(stopped.status, self.jobs, stopped.response, stopped.error)
+        if stopped.failed and self.failed_at:
+            result.retry = self._retry_state()
+            result.retryable = stopped.retryable
+        return result
 
     def abort(self, reason: str, status: ExecutionStatus = ExecutionStatus.ABORTED) -> RunResult:
         """The result of a run stopped from outside (timeout, cancel): open jobs end ABORTED."""
@@ -194,6 +217,11 @@ class Processor:
             stopped = await self._run_step(steps[position], frame)
             if isinstance(stopped, _Parking):
                 stopped.stack.append({"chain": list(chain), "next": position + 1, "then": None})
+            elif isinstance(stopped, Ended) and stopped.failed and not frame.in_branch:
+                # The innermost chain starts again at the failed node (a loop or parallel
+                # node whose branch failed runs again whole); outer ones go on after it.
+                again = position if not self.failed_at else position + 1
+                self.failed_at.append({"chain": list(chain), "next": again, "then": None})
             if stopped is not None:
                 return stopped
         return None
@@ -218,8 +246,19 @@ class Processor:
         try:
             if step.uses_run:
                 branches = _Branches(self, step, frame)
-                run = RunContext(self.execution_id, step.key, frame.position, branches)
-                outcome = await step.node.execute(self.scope(frame.scopes), run)
+                run = RunContext(
+                    self.execution_id,
+                    step.key,
+                    frame.position,
+                    branches,
+                    self.deadline,
+                    key_id=self.key_id,
+                )
+                try:
+                    outcome = await step.node.execute(self.scope(frame.scopes), run)
+                finally:
+                    if run.attempts:
+                        job.attempts = run.attempts
             else:
                 outcome = await step.node.run(self.scope(frame.scopes))
         except NodeFailure as exc:
@@ -261,8 +300,11 @@ class Processor:
     ) -> _Stopped | None:
         self._record(job, outcome.job_status, outcome.result)
         stopped = await self._run_chain((step.key, outcome.index), 0, frame)
+        then = outcome.then.value if outcome.then else None
         if isinstance(stopped, _Parking):
-            stopped.stack[-1]["then"] = outcome.then.value if outcome.then else None
+            stopped.stack[-1]["then"] = then
+        elif isinstance(stopped, Ended) and self.failed_at and not frame.in_branch:
+            self.failed_at[-1]["then"] = then
         if stopped is None and outcome.then is not None:
             return Ended(outcome.then)
         return stopped
@@ -322,29 +364,42 @@ class Processor:
         parked = Parked(outcome.resume_at.astimezone(UTC), state)
         return RunResult(ExecutionStatus.QUEUED, self.jobs, parked=parked)
 
+    def _retry_state(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "kind": "retry",
+            "stack": self.failed_at,
+            "results": self.results,
+            "scopes": {},
+        }
+
     async def _resume(self, state: dict[str, Any]) -> _Stopped | None:
         try:
-            stack, job = self._resumed_job(state)
+            if state.get("kind") == "retry":
+                stack = self._stack(state)
+            else:
+                stack, job = self._resumed_job(state)
+                if job.status is not JobStatus.RESOLVED:
+                    return Ended(ExecutionStatus.FAILED)
         except (KeyError, TypeError, ValueError) as exc:
             return Ended(ExecutionStatus.ERROR, error=f"cannot resume: state does not fit ({exc})")
-        if job.status is not JobStatus.RESOLVED:
-            return Ended(ExecutionStatus.FAILED)
         for depth, entry in enumerate(stack):
             stopped = await self._run_chain(entry[0], entry[1], _Frame(state.get("scopes") or {}))
             if isinstance(stopped, _Parking):
                 stopped.stack.extend(state["stack"][depth + 1 :])
+            elif isinstance(stopped, Ended) and stopped.failed and self.failed_at:
+                # Where this run stopped, in the chains the state still had to go on with.
+                self.failed_at[-1]["then"] = state["stack"][depth]["then"]
+                self.failed_at.extend(state["stack"][depth + 1 :])
             if stopped is not None:
                 return stopped
             if entry[2] is not None:
                 return Ended(entry[2])
         return None
 
-    def _resumed_job(
-        self, state: dict[str, Any]
-    ) -> tuple[list[tuple[ChainId, int, ExecutionStatus | None]], JobRecord]:
+    def _stack(self, state: dict[str, Any]) -> list[tuple[ChainId, int, ExecutionStatus | None]]:
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unknown state version {state.get('version')!r}")
-        step = self.plan.steps[state["node"]]
         stack = []
         for entry in state["stack"]:
             upstream, index = entry["chain"]
@@ -352,6 +407,13 @@ class Processor:
                 raise KeyError(upstream)
             then = ExecutionStatus(entry["then"]) if entry["then"] else None
             stack.append(((upstream, index), int(entry["next"]), then))
+        return stack
+
+    def _resumed_job(
+        self, state: dict[str, Any]
+    ) -> tuple[list[tuple[ChainId, int, ExecutionStatus | None]], JobRecord]:
+        step = self.plan.steps[state["node"]]
+        stack = self._stack(state)
         job = JobRecord(step.key, step.type, datetime.fromisoformat(state["startedAt"]))
         failed = state.get("then") == ExecutionStatus.FAILED.value
         self.jobs.append(job)

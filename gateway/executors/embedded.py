@@ -46,6 +46,7 @@ class EmbeddedExecutor:
         self._queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
         self._ready: asyncio.Queue[Claimed] = asyncio.Queue(maxsize=max(1, concurrency))
         self._known: set[uuid.UUID] = set()
+        self._again: set[uuid.UUID] = set()
         self._accepted: Known = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: set[asyncio.Task[None]] = set()
@@ -78,7 +79,13 @@ class EmbeddedExecutor:
             self._queue.put_nowait(execution_id)
 
     def schedule(self, execution_id: uuid.UUID, at: datetime) -> None:
-        delay = max(0.0, (at - utcnow()).total_seconds())
+        delay = (at - utcnow()).total_seconds()
+        if delay <= 0 and execution_id in self._known:  # a retry without a wait, from its run
+            self._again.add(execution_id)
+            return
+        if delay <= 0:  # due now: counted by `join` at once
+            self.submit(execution_id)
+            return
         asyncio.get_running_loop().call_later(delay, self.submit, execution_id)
 
     async def join(self) -> None:
@@ -100,6 +107,11 @@ class EmbeddedExecutor:
                 log.warning("queue sweep failed: %s", exc)
 
     def _done(self, execution_id: uuid.UUID) -> None:
+        if execution_id in self._again:  # queued again before this one is counted done
+            self._again.discard(execution_id)
+            self._queue.put_nowait(execution_id)
+            self._queue.task_done()
+            return
         self._known.discard(execution_id)
         self._accepted.pop(execution_id, None)
         self._queue.task_done()

@@ -12,15 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from gateway.core.clock import utcnow
 from gateway.core.errors import GatewayError
 from gateway.core.statuses import ExecutionStatus
 from gateway.core.stopping import Stop, stop_task
 from gateway.engine.processor import Processor, RunResult
-from gateway.store import claims
+from gateway.executors import failures
+from gateway.store import claims, retries
 from gateway.store.finishes import FinishExecution
 from gateway.store.operations import ClaimBatch
 from gateway.store.writer import ExecutionWriter
@@ -41,10 +45,26 @@ async def run_plan(workflow: CompiledWorkflow, processor: Processor) -> RunResul
     if workflow.untimed:
         return await processor.run()
     try:
-        async with asyncio.timeout(workflow.timeout):
+        async with asyncio.timeout(workflow.timeout) as timer:
+            processor.deadline = timer.when()
             return await processor.run()
     except TimeoutError:
         return processor.abort("timeout")
+
+
+@dataclass
+class RetryCounts:
+    """Execution retries scheduled and dead letters, by workflow key, in this process."""
+
+    retries: Counter[str] = field(default_factory=Counter)
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    attempts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Tries of I/O nodes by (workflow key, outcome)."""
+
+    def count_attempts(self, workflow_key: str, result: RunResult) -> None:
+        for job in result.jobs:
+            for attempt in job.attempts or ():
+                self.attempts[workflow_key, str(attempt.get("outcome"))] += 1
 
 
 class LostOwnership(Exception):
@@ -64,10 +84,12 @@ class Runner:
         self.env = env
         self.lease = lease
         self.on_parked: Callable[[uuid.UUID, datetime], None] = _nowhere
-        """How a parked execution gets run again at its time: set by the executor."""
+        """How a parked execution (a delay, a retry, a failure workflow's new execution)
+        gets run at its time: set by the executor."""
         self.on_changed: Callable[[uuid.UUID, int, str], None] = _unheard
         """Told (execution id, workflow id, status) after each change of status this runner
         commits: set by the process (the events bus, service/events.py)."""
+        self.metrics = RetryCounts()
 
     async def run(self, execution_id: uuid.UUID) -> ExecutionStatus | None:
         """Claim and run one execution to its end; None when it was not ours to run. The
@@ -95,16 +117,24 @@ class Runner:
             workflow=workflow.workflow_key,
             version_id=workflow.version_id,
             resume=claimed.state,
+            key_id=str(claimed.context.get("replayOf") or ""),
         )
         try:
             result = await self._run_leased(execution_id, workflow, processor)
         except LostOwnership:
             log.warning("execution taken away while running", extra=_ids(execution_id, workflow))
             return None
+        self.metrics.count_attempts(workflow.workflow_key, result)
         if result.parked is not None:
             await self._park(claimed, result)
             return ExecutionStatus.QUEUED
-        await self._finish(claimed, result, workflow)
+        handled = None
+        if result.status is not ExecutionStatus.RESOLVED:
+            handled = await self._failed(claimed, workflow, result)
+        if handled is ExecutionStatus.QUEUED:
+            return handled
+        if handled is None:
+            await self._finish(claimed, result, workflow)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "execution finished",
@@ -154,25 +184,107 @@ class Runner:
         result: RunResult,
         workflow: CompiledWorkflow | None = None,
     ) -> None:
+        await self.writer.write(self._finish_of(claimed, result, workflow))
+        self.on_changed(claimed.id, claimed.workflow_id, result.status.value)
+
+    def _finish_of(
+        self,
+        claimed: claims.Claimed,
+        result: RunResult,
+        workflow: CompiledWorkflow | None = None,
+    ) -> FinishExecution:
         keep = workflow.keep_executions if workflow is not None else "all"
+        made = failures.retries_so_far(claimed.state)
+        return FinishExecution(
+            id=claimed.id,
+            status=result.status,
+            finished_at=utcnow(),
+            error=result.error,
+            reason=result.reason,
+            jobs=result.jobs,
+            delete=keep != "all" and result.status is ExecutionStatus.RESOLVED,
+            state=_ended_state(result, made),
+            attempt=claimed.attempts,
+            fresh=claimed.attempts == 1 and claimed.state is None,
+        )
+
+    async def _failed(
+        self, claimed: claims.Claimed, workflow: CompiledWorkflow, result: RunResult
+    ) -> ExecutionStatus | None:
+        """A failed run: QUEUED when a retry is scheduled (written here); else the result
+        is marked a dead letter if it is one, and when a failure workflow is due its
+        execution is written with the finish (the writer's group commit) and the status
+        returned; None leaves the finish to the caller."""
+        made = failures.retries_so_far(claimed.state)
+        wait = failures.next_wait(workflow, result, made)
+        if wait is not None:
+            await self._retry(claimed, workflow, result, wait, made + 1)
+            return ExecutionStatus.QUEUED
+        dead = failures.is_dead_letter(workflow, result)
+        if dead:
+            result.reason = retries.DEAD_LETTER
+            self.metrics.dead_letters[workflow.workflow_key] += 1
+            log.warning(
+                "execution is a dead letter after %d retries: %s",
+                made,
+                result.error,
+                extra=_ids(claimed.id, workflow),
+            )
+        context = {**claimed.context}
+        new = await failures.failure_execution(
+            workflow, claimed.id, context, result, dead, made, utcnow()
+        )
+        if new is None:
+            return None
+        finish = self.writer.write_soon(self._finish_of(claimed, result, workflow))
+        await asyncio.gather(finish, self.writer.write_soon(new))
+        self.on_changed(claimed.id, claimed.workflow_id, result.status.value)
+        self.on_parked(new.id, new.created_at)
+        log.info(
+            "failure workflow started",
+            extra={**_ids(claimed.id, workflow), "failure_execution_id": str(new.id)},
+        )
+        return result.status
+
+    async def _retry(
+        self,
+        claimed: claims.Claimed,
+        workflow: CompiledWorkflow,
+        result: RunResult,
+        wait: float,
+        retry: int,
+    ) -> None:
+        assert result.retry is not None
+        at = utcnow() + timedelta(seconds=wait)
         await self.writer.write(
             FinishExecution(
                 id=claimed.id,
-                status=result.status,
+                status=ExecutionStatus.QUEUED,
                 finished_at=utcnow(),
                 error=result.error,
-                reason=result.reason,
+                reason=retries.RETRY,
                 jobs=result.jobs,
-                delete=keep != "all" and result.status is ExecutionStatus.RESOLVED,
+                resume_at=at,
+                state={**result.retry, "retries": retry},
                 attempt=claimed.attempts,
-                fresh=claimed.attempts == 1 and claimed.state is None,
             )
         )
-        self.on_changed(claimed.id, claimed.workflow_id, result.status.value)
+        self.metrics.retries[workflow.workflow_key] += 1
+        self.on_parked(claimed.id, at)
+        self.on_changed(claimed.id, claimed.workflow_id, ExecutionStatus.QUEUED.value)
+        log.info(
+            "execution retry %d of %d at %s: %s",
+            retry,
+            len(workflow.retry_schedule),
+            at.isoformat(),
+            result.error,
+            extra=_ids(claimed.id, workflow),
+        )
 
     async def _park(self, claimed: claims.Claimed, result: RunResult) -> None:
         parked = result.parked
         assert parked is not None
+        made = failures.retries_so_far(claimed.state)
         await self.writer.write(
             FinishExecution(
                 id=claimed.id,
@@ -180,7 +292,7 @@ class Runner:
                 finished_at=utcnow(),
                 jobs=result.jobs,
                 resume_at=parked.resume_at,
-                state=parked.state,
+                state={**parked.state, "retries": made} if made else parked.state,
                 attempt=claimed.attempts,
             )
         )
@@ -207,6 +319,15 @@ class Runner:
         if lost:
             await claims.mark_lost(lost, "worker lost", lease_expired)
         return requeued, len(lost)
+
+
+def _ended_state(result: RunResult, made: int) -> dict[str, Any] | None:
+    """What an ended execution keeps in `state`: where a failure stopped (a bulk resume
+    starts there) and how many retries it had."""
+    state = dict(result.retry) if result.retry is not None else {}
+    if made:
+        state["retries"] = made
+    return state or None
 
 
 def _nowhere(execution_id: uuid.UUID, at: datetime) -> None:

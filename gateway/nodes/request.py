@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import urllib.parse
 import uuid
 from typing import Any
@@ -10,6 +12,7 @@ import httpx
 import orjson
 
 from gateway import outbound
+from gateway.core.clock import utcnow
 from gateway.core.errors import NodeFailure, Problem
 from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.core.types import JSONObject, Scope
@@ -17,7 +20,10 @@ from gateway.engine.node import Done, Ended, NodeType, Outcome, RunContext, Stop
 from gateway.engine.templates import Template, compile_template, template_problems, to_text
 from gateway.nodes.common import bool_problems, number_problems, pairs_problems
 from gateway.nodes.registry import register
+from gateway.nodes.retry import RetryPolicy, retry_problems
 from gateway.outbound import credentials
+
+log = logging.getLogger("gateway.nodes.request")
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 JSON, FORM, TEXT = "application/json", "application/x-www-form-urlencoded", "text/plain"
@@ -94,7 +100,10 @@ class Request(NodeType):
     failed connection ends the job and the execution FAILED, unless `ignoreFail`, which
     records the result (or `{"error": ...}`) and goes on. A target the guard refuses is a
     node error (ERROR) whatever `ignoreFail` says. Every call carries an `Idempotency-Key`
-    (see `idempotency_key`) unless the config sets one.
+    (see `idempotency_key`) unless the config sets one; `retry` (`nodes/retry.py`) tries
+    again on a network error, a timeout or the listed statuses, with the same key, and the
+    job records every try (`JobRecord.attempts`). A failure on the retry list (the node's
+    own `retry.on`, else network, timeout, 429, 5xx) is `retryable` for the execution.
     """
 
     type_name = "request"
@@ -109,6 +118,7 @@ class Request(NodeType):
             "timeout",
             "ignoreFail",
             "onlyData",
+            "retry",
         }
     )
     title = "HTTP request"
@@ -125,6 +135,9 @@ class Request(NodeType):
         self.timeout = float(config.get("timeout", DEFAULT_TIMEOUT_MS)) / 1000
         self.ignore_fail = bool(config.get("ignoreFail", False))
         self.only_data = bool(config.get("onlyData", False))
+        self.retry = RetryPolicy.from_config(config.get("retry"))
+        # What an execution retry may cure: the node's own list, else the default one.
+        self.retry_on = self.retry if "retry" in config else RetryPolicy()
         self.credentials = self._credential_names()
 
     def _credential_names(self) -> tuple[str, ...]:
@@ -161,27 +174,69 @@ class Request(NodeType):
             + _timeout_problems(timeout, f"{field}.timeout")
             + bool_problems(config, "ignoreFail", field)
             + bool_problems(config, "onlyData", field)
+            + retry_problems(config.get("retry"), f"{field}.retry")
         )
         return problems
 
     async def execute(self, scope: Scope, run: RunContext) -> Outcome:
+        """Send the call, again while the retry policy says so: every try is recorded in
+        `run.attempts` and logged, and carries the same `Idempotency-Key`."""
         secrets: dict[str, str] = {}
         if self.credentials:  # opened now, for this call only; redacted from what it gives
             secrets = await credentials.resolve(self.credentials)
             scope = {**scope, credentials.ROOT: secrets}
-        call = self.call(scope, idempotency_key(run.execution_id, run.node_key, run.position))
+        key = idempotency_key(run.key_id or run.execution_id, run.node_key, run.position)
+        call = self.call(scope, key)
+        tries = 0
+        while True:
+            tries += 1
+            failure, result, message, retry_after = await self._try(call, run, secrets)
+            if failure is None:
+                return Done(result)
+            wait = self._next_wait(failure, tries, retry_after, run.deadline)
+            _log_try(run, tries, message, wait)
+            if wait is None:
+                return self._failed(result, message, self.retry_on.retryable(failure))
+            run.attempts[-1]["retryInMs"] = round(wait * 1000)
+            await asyncio.sleep(wait)
+
+    async def _try(
+        self, call: outbound.Call, run: RunContext, secrets: dict[str, str]
+    ) -> tuple[str | int | None, Any, str, str | None]:
+        """One try: (what failed — `network`, `timeout`, `other` or the status — or None,
+        the result, the error message, the answer's Retry-After); credentials redacted."""
+        at = utcnow().isoformat()
         try:
             reply = await outbound.current().send(call)
         except outbound.RequestFailed as exc:
             error = credentials.redact(str(exc), secrets)
-            return self._failed({"error": error}, error)
+            run.attempts.append({"at": at, "outcome": exc.kind, "error": error})
+            return exc.kind, {"error": error}, error, None
         except NodeFailure as exc:  # the guard refused the target: its message has the URL
             raise NodeFailure(credentials.redact(str(exc), secrets)) from None
-        result = credentials.redact(self._result(reply), secrets)
-        if 200 <= reply.status < 300:
-            return Done(result)
+        ok = 200 <= reply.status < 300
+        outcome = "ok" if ok else "status"
+        run.attempts.append({"at": at, "outcome": outcome, "status": reply.status})
         url = credentials.redact(reply.url, secrets)
-        return self._failed(result, f"{self.method} {url} answered {reply.status}")
+        message = f"{self.method} {url} answered {reply.status}"
+        return (
+            (None if ok else reply.status),
+            credentials.redact(self._result(reply), secrets),
+            message,
+            reply.headers.get("retry-after"),
+        )
+
+    def _next_wait(
+        self, failure: str | int, tries: int, retry_after: str | None, deadline: float | None
+    ) -> float | None:
+        """Seconds before the next try, or None when there is none: tries used up, a
+        failure the policy does not retry, or a wait that would outlast the run's timeout."""
+        if tries >= self.retry.attempts or not self.retry.retryable(failure):
+            return None
+        wait = self.retry.delay(tries, retry_after)
+        if deadline is not None and asyncio.get_running_loop().time() + wait >= deadline:
+            return None
+        return wait
 
     def call(self, scope: Scope, key: str) -> outbound.Call:
         """The call this node makes in `scope` (deciding, apart from sending)."""
@@ -205,11 +260,22 @@ class Request(NodeType):
             return data
         return {"status": reply.status, "headers": reply.headers, "data": data}
 
-    def _failed(self, result: Any, message: str) -> Outcome:
+    def _failed(self, result: Any, message: str, retryable: bool = False) -> Outcome:
         if self.ignore_fail:
             return Done(result)
-        ended = Ended(ExecutionStatus.FAILED, error=f"node {self.key}: {message}")
+        error = f"node {self.key}: {message}"
+        ended = Ended(ExecutionStatus.FAILED, error=error, retryable=retryable)
         return Stop(ended, result, JobStatus.FAILED)
+
+
+def _log_try(run: RunContext, tries: int, message: str, wait: float | None) -> None:
+    extra = {"execution_id": run.execution_id, "node": run.node_key, "attempt": tries}
+    if wait is None:
+        log.info("request attempt %d failed: %s", tries, message, extra=extra)
+    else:
+        log.info(
+            "request attempt %d failed: %s; retrying in %.3f s", tries, message, wait, extra=extra
+        )
 
 
 def _timeout_problems(value: Any, field: str) -> list[Problem]:

@@ -11,8 +11,13 @@ not complete (connection, timeout, too large) is `RequestFailed`.
 
 from __future__ import annotations
 
+import asyncio
 import http.cookiejar
 import logging
+import socket
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +35,19 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RequestFailed(NodeFailure):
-    """The call did not complete: connection refused, timeout, response too large."""
+    """The call did not complete: connection refused, timeout, response too large.
+
+    `kind` is what a retry policy matches: `network` (refused, reset, DNS, TLS, closed
+    early), `timeout`, or `other` (too large, too many redirects), which no retry helps."""
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+# The wait for a pooled connection does not count against the node's timeout (that starts
+# when the request is sent), but it is bounded: a pool that never frees up fails the call.
+POOL_WAIT = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +78,18 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
 
 class Outbound:
-    def __init__(self, allow: AllowList, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        allow: AllowList,
+        transport: httpx.AsyncBaseTransport | None = None,
+        per_host: int = 32,
+    ):
         self.allow = allow
+        self.per_host = per_host
+        # Requests in flight per host:port: past the bound a call waits its turn here
+        # (not against its timeout) instead of opening one more connection to a downstream
+        # that is already slow (docs/nodes.md).
+        self._slots: dict[tuple[str, int], asyncio.Semaphore] = {}
         self.client = httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
@@ -82,7 +109,7 @@ class Outbound:
         except httpx.InvalidURL as exc:
             raise TargetRefused(f"refused to call {call.url!r}: {exc}") from exc
         method, content, headers = call.method.upper(), call.content, list(call.headers)
-        timeout = httpx.Timeout(call.timeout)
+        timeout = httpx.Timeout(call.timeout, pool=max(call.timeout, POOL_WAIT))
         for _ in range(MAX_REDIRECTS + 1):
             reply = await self._send_once(method, url, headers, content, timeout)
             location = reply.headers.get("location")
@@ -108,7 +135,12 @@ class Outbound:
         if url.scheme not in _DEFAULT_PORTS or not url.host:
             raise TargetRefused(f"refused to call {url}: only http and https URLs with a host")
         port = url.port or _DEFAULT_PORTS[url.scheme]
-        address = (await resolve(url.host, port, self.allow))[0]
+        try:
+            address = (await resolve(url.host, port, self.allow))[0]
+        except TargetRefused:
+            raise
+        except NodeFailure as exc:  # the name did not resolve: perhaps only for now
+            raise RequestFailed(f"{method} {url} failed: {exc}", "network") from exc
         extensions: dict[str, Any] = {"timeout": timeout.as_dict()}
         if url.scheme == "https":
             extensions["sni_hostname"] = url.host
@@ -120,13 +152,30 @@ class Outbound:
             extensions=extensions,
         )
         try:
-            if tracing.ON:
-                return await self._traced_exchange(request, url)
-            return await self._exchange(request, str(url))
+            async with self._slot(url.host, port, method, url):
+                if tracing.ON:
+                    return await self._traced_exchange(request, url)
+                return await self._exchange(request, str(url))
         except httpx.TimeoutException as exc:
-            raise RequestFailed(f"{method} {url} timed out") from exc
+            raise RequestFailed(f"{method} {url} {_timeout_phase(exc)}", "timeout") from exc
         except httpx.HTTPError as exc:
-            raise RequestFailed(f"{method} {url} failed: {exc or type(exc).__name__}") from exc
+            raise RequestFailed(f"{method} {url} failed: {cause(exc)}", "network") from exc
+
+    @asynccontextmanager
+    async def _slot(self, host: str, port: int, method: str, url: httpx.URL) -> AsyncIterator[None]:
+        slots = self._slots.get((host, port))
+        if slots is None:
+            slots = self._slots[host, port] = asyncio.Semaphore(self.per_host)
+        try:
+            async with asyncio.timeout(POOL_WAIT):
+                await slots.acquire()
+        except TimeoutError:
+            message = f"{method} {url} timed out waiting for a free connection"
+            raise RequestFailed(message, "timeout") from None
+        try:
+            yield
+        finally:
+            slots.release()
 
     async def _traced_exchange(self, request: httpx.Request, url: httpx.URL) -> Reply:
         """`_exchange` in a client span, its `traceparent` sent downstream. Attributes name
@@ -161,10 +210,54 @@ class Outbound:
         return Reply(response.status_code, headers, bytes(body), url)
 
 
+def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "timed out sending the request"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "timed out waiting for a free connection"
+    return "timed out waiting for the answer"
+
+
+_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset by the server"),
+    (ConnectionAbortedError, "connection aborted"),
+    (BrokenPipeError, "connection closed by the server while sending"),
+    (socket.gaierror, "DNS lookup failed"),
+    (ssl.SSLCertVerificationError, "TLS certificate not trusted"),
+    (ssl.SSLError, "TLS handshake failed"),
+)
+
+
+def cause(exc: BaseException) -> str:
+    """What went wrong, in words, never empty: several httpx errors have no text of their
+    own, and the operating system's error hides in their chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        for kind, words in _CAUSES:
+            if isinstance(seen, kind):
+                detail = str(seen).strip()
+                return f"{words} ({detail})" if detail and words not in detail else words
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the server broke the protocol or closed the connection ({exc or 'no answer'})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect ({exc or type(exc).__name__})"
+    if isinstance(exc, httpx.ReadError):
+        return f"connection lost while reading the answer ({exc or type(exc).__name__})"
+    return str(exc).strip() or type(exc).__name__
+
+
 _current: Outbound | None = None
 
 
-async def start(allow: tuple[str, ...], transport: httpx.AsyncBaseTransport | None = None) -> None:
+async def start(
+    allow: tuple[str, ...],
+    transport: httpx.AsyncBaseTransport | None = None,
+    per_host: int = 32,
+) -> None:
     """Create the process's client (the runtime calls this on start)."""
     global _current
     # httpx logs every request's URL at INFO, and a URL may carry a credential
@@ -172,7 +265,7 @@ async def start(allow: tuple[str, ...], transport: httpx.AsyncBaseTransport | No
         logging.getLogger(library).setLevel(logging.WARNING)
     if _current is not None:
         await _current.aclose()
-    _current = Outbound(AllowList.parse(allow), transport)
+    _current = Outbound(AllowList.parse(allow), transport, per_host)
 
 
 async def stop() -> None:

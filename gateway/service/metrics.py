@@ -12,7 +12,7 @@ scenario 6).
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from itertools import accumulate
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
@@ -80,6 +80,8 @@ class Metrics:
         self.queue_depth = Gauge(
             "gateway_queue_depth", "Executions waiting to run (due now)", registry=self.registry
         )
+        self.refreshers: list[Callable[[], Awaitable[None]]] = []
+        """Read before each scrape (database-backed series of other modules)."""
         self.lag = Gauge(
             "gateway_worker_lag_seconds",
             "Age of the oldest execution waiting to run: how far behind the executors are",
@@ -100,4 +102,6 @@ class Metrics:
         depth, oldest = await claims.backlog()
         self.queue_depth.set(depth)
         self.lag.set(oldest)
+        for refresh in self.refreshers:
+            await refresh()
         return generate_latest(self.registry)

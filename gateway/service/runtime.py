@@ -14,7 +14,7 @@ from gateway.executors.arq import ArqExecutor
 from gateway.executors.base import Executor
 from gateway.executors.embedded import EmbeddedExecutor
 from gateway.executors.runner import Runner
-from gateway.service import credentials
+from gateway.service import credentials, retry_metrics
 from gateway.service.captures import Captures
 from gateway.service.events import Events
 from gateway.service.housekeeping import Housekeeper
@@ -54,6 +54,7 @@ class Runtime:
         self.metrics.subscriptions.set_function(self.events.__len__)
         self.captures = Captures(self.settings)
         self.runner = Runner(self.registry, self.writer, self.env)
+        retry_metrics.register(self.metrics, self.runner.metrics)
         self.executor = self._executor()
         self.runner.on_parked = self.executor.schedule
         self.runner.on_changed = self.events.publish
@@ -77,7 +78,7 @@ class Runtime:
         await self.registry.start()
         await self.captures.start()
         await self.writer.start()
-        await outbound.start(self.settings.outbound_allow)
+        await outbound.start(self.settings.outbound_allow, per_host=self.settings.outbound_per_host)
         await self.events.start()
         credentials.install(self.settings)
         await self.executor.start()

@@ -88,7 +88,9 @@ class WorkerProcess:
             shortcuts.configure(self.settings.shortcuts)
             tracing.configure(self.settings.env)
             await open_store(self.settings)
-            await outbound.start(self.settings.outbound_allow)
+            await outbound.start(
+                self.settings.outbound_allow, per_host=self.settings.outbound_per_host
+            )
             credentials.install(self.settings)
         await self.registry.start()
         await self.writer.start()

@@ -174,6 +174,7 @@ class Job(Model):
     status = fields.CharField(max_length=16)
     result: Any = fields.JSONField(null=True)
     position: Any = fields.JSONField(null=True)  # loop iteration indices, outermost first
+    tries: Any = fields.JSONField(null=True)  # a retrying node's tries (migration 0009)
     started_at = fields.DatetimeField()
     finished_at = fields.DatetimeField(null=True)
 

@@ -36,6 +36,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "status": job.status,
         "result": job.result,
         "position": job.position,
+        "attempts": job.tries,
         "startedAt": _iso(job.started_at),
         "finishedAt": _iso(job.finished_at),
     }

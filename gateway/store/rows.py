@@ -43,6 +43,7 @@ JOB_COLUMNS = (
     "position",
     "started_at",
     "finished_at",
+    "tries",
 )
 
 # PostgreSQL types of the columns above, for inserts that take each column as one array.
@@ -57,6 +58,7 @@ PG_TYPES = {
     "response": "jsonb",
     "result": "jsonb",
     "position": "jsonb",
+    "tries": "jsonb",
     "created_at": "timestamptz",
     "started_at": "timestamptz",
     "finished_at": "timestamptz",
@@ -108,6 +110,7 @@ def job_values(execution_id: uuid.UUID, jobs: Iterable[JobRecord]) -> list[list[
             to_json(list(job.position)) if job.position else None,
             job.started_at,
             job.finished_at,
+            to_json(job.attempts),
         ]
         for job in jobs
     ]

@@ -16,6 +16,7 @@ from gateway.security.secrets import SecretBox
 from gateway.security.signatures import signature_verifier
 from gateway.security.signed import Verifier
 from gateway.workflows.dedup import Dedup, compile_dedup
+from gateway.workflows.retry_options import OnFailure, compile_on_failure, compile_schedule
 
 
 def snapshot(document: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +56,9 @@ class CompiledWorkflow:
     dedup: Dedup | None = None
     untimed: bool = False
     """The plan runs without a timer: no node of it waits (`Plan.instant`) or no timeout."""
+    retry_schedule: tuple[float, ...] = ()
+    """Seconds before each execution retry (async workflows, `options.retry`)."""
+    on_failure: OnFailure | None = None
 
 
 def compile_workflow(
@@ -95,4 +99,6 @@ def compile_workflow(
         rate_limit=Rate.from_option(trigger.get("rateLimit")),
         dedup=compile_dedup(trigger.get("deduplicate"), trigger.get("signature")),
         untimed=plan.instant or not timeout_ms,
+        retry_schedule=compile_schedule(options, sync),
+        on_failure=compile_on_failure(options),
     )

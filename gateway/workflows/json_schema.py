@@ -17,9 +17,10 @@ from typing import Any
 import orjson
 
 from gateway.engine.rules import TYPES
-from gateway.nodes import node_types
+from gateway.nodes import node_types, retry
 from gateway.workflows import validation
 from gateway.workflows.documents import NODE_FIELDS, RULE_FIELDS, SOURCES, TRIGGER_FIELDS
+from gateway.workflows.retry_options import MAX_RETRIES, WHEN
 
 Schema = dict[str, Any]
 STRING: Schema = {"type": "string"}
@@ -97,7 +98,46 @@ def _node() -> Schema:
         },
     }
     assert set(fields) == NODE_FIELDS, "a node field has no schema"
-    return _object(fields, ("key", "type"))
+    request_config = {"properties": {"retry": {"$ref": "#/$defs/nodeRetry"}}}
+    return _object(
+        fields,
+        ("key", "type"),
+        allOf=[
+            {
+                "if": {"properties": {"type": {"const": "request"}}},
+                "then": {"properties": {"config": request_config}},
+            }
+        ],
+    )
+
+
+DURATION: Schema = {
+    "oneOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"},
+    ],
+    "description": "Milliseconds, or text such as 200ms, 5s, 5m, 2h",
+}
+
+
+def _node_retry() -> Schema:
+    condition: Schema = {
+        "oneOf": [
+            {"enum": ["network", "timeout"]},
+            {"type": "string", "pattern": "^[45](\\d\\d|xx)$"},
+            {"type": "integer", "minimum": 400, "maximum": 599},
+        ]
+    }
+    fields: Schema = {
+        "attempts": {"type": "integer", "minimum": 1, "maximum": retry.MAX_ATTEMPTS},
+        "backoff": {"enum": list(retry.BACKOFFS)},
+        "initialInterval": DURATION,
+        "maxInterval": DURATION,
+        "jitter": {"type": "boolean"},
+        "on": {"type": "array", "items": condition, "minItems": 1},
+    }
+    assert set(fields) == retry.FIELDS, "a retry field has no schema"
+    return _object(fields, description="A request node's retries (docs/nodes.md)")
 
 
 def _options() -> Schema:
@@ -105,6 +145,18 @@ def _options() -> Schema:
         "timeout": {"type": "integer", "minimum": 1, "maximum": validation.MAX_TIMEOUT_MS},
         "keepExecutions": {"enum": list(validation.KEEP_EXECUTIONS)},
         "onWorkerLost": {"enum": list(validation.ON_WORKER_LOST)},
+        "retry": _object(
+            {"schedule": {"type": "array", "items": DURATION, "maxItems": MAX_RETRIES}},
+            description="Execution retries (async): the waits before each; [] = none",
+        ),
+        "onFailure": _object(
+            {
+                "workflow": {"type": "string", "pattern": validation.WORKFLOW_KEY.pattern},
+                "when": {"enum": list(WHEN)},
+            },
+            ("workflow",),
+            description="A workflow to run when an execution dead-letters (or every failure)",
+        ),
     }
     assert set(fields) == validation.OPTIONS, "a workflow option has no schema"
     return _object(fields)
@@ -135,6 +187,7 @@ def workflow_schema() -> Schema:
             "rule": _rule(),
             "response": _response(),
             "node": _node(),
+            "nodeRetry": _node_retry(),
         },
     }
 

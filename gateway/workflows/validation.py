@@ -19,6 +19,7 @@ from gateway.engine.rules import TYPES
 from gateway.engine.templates import Reference, compile_template, template_problems
 from gateway.nodes import node_type, node_types
 from gateway.workflows.dedup import dedup_problems
+from gateway.workflows.retry_options import on_failure_problems, retry_problems
 from gateway.workflows.trigger_options import option_problems
 from gateway.workflows.unknown import body_warnings, context_problems, unknown_config_keys
 
@@ -29,7 +30,7 @@ VAR_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,99}$")
 KEEP_EXECUTIONS = ("all", "failed", "none")
 ON_WORKER_LOST = ("rerun", "error")
 MAX_TIMEOUT_MS = 15 * 60 * 1000
-OPTIONS = frozenset({"timeout", "keepExecutions", "onWorkerLost"})
+OPTIONS = frozenset({"timeout", "keepExecutions", "onWorkerLost", "retry", "onFailure"})
 
 
 def validate(doc: dict[str, Any], allowed_env: Iterable[str] = ()) -> list[Problem]:
@@ -63,7 +64,12 @@ def _check_workflow(doc: dict[str, Any]) -> list[Problem]:
     for name in ("enabled", "sync"):
         if not isinstance(doc.get(name), bool):
             problems.append(Problem(name, "must be true or false"))
-    return problems + _check_options(doc.get("options"), doc.get("sync") is True)
+    problems += _check_options(doc.get("options"), doc.get("sync") is True)
+    options = doc.get("options")
+    if isinstance(options, dict):
+        problems += retry_problems(options.get("retry"), doc.get("sync") is True)
+        problems += on_failure_problems(options.get("onFailure"), key, doc.get("sync") is True)
+    return problems
 
 
 def _check_options(options: Any, sync: bool) -> list[Problem]:

@@ -193,7 +193,7 @@ export type ExecutionQueryVariables = Exact<{
 }>;
 
 
-export type ExecutionQuery = { execution: { response: unknown, reason: string | null, eventKey: string | null, attempts: number, version: number, context: unknown, rawBody: string, id: string, status: ExecutionStatus, createdAt: string, startedAt: string | null, finishedAt: string | null, error: string | null, replayOf: string | null, jobs: Array<{ id: string, nodeKey: string, nodeType: string, status: JobStatus, result: unknown, startedAt: string, finishedAt: string | null }>, workflow: { id: string, key: string } } | null };
+export type ExecutionQuery = { execution: { response: unknown, reason: string | null, eventKey: string | null, attempts: number, retries: number, nextRetryAt: string | null, deadLetter: boolean, version: number, context: unknown, rawBody: string, id: string, status: ExecutionStatus, createdAt: string, startedAt: string | null, finishedAt: string | null, error: string | null, replayOf: string | null, jobs: Array<{ id: string, nodeKey: string, nodeType: string, status: JobStatus, result: unknown, startedAt: string, finishedAt: string | null, attempts: unknown }>, workflow: { id: string, key: string } } | null };
 
 export type ReplayExecutionMutationVariables = Exact<{
   id: string;
@@ -755,6 +755,9 @@ export const ExecutionDocument = new TypedDocumentString(`
     reason
     eventKey
     attempts
+    retries
+    nextRetryAt
+    deadLetter
     version
     context
     rawBody
@@ -766,6 +769,7 @@ export const ExecutionDocument = new TypedDocumentString(`
       result
       startedAt
       finishedAt
+      attempts
     }
   }
 }

@@ -15,6 +15,24 @@ import { StatusBadge } from "../ui/Status";
 import { ExecutionTimeline } from "./ExecutionTimeline";
 
 const RUNNING = new Set(["QUEUED", "STARTED"]);
+
+type Try = { at: string; outcome: string; status?: number; error?: string; retryInMs?: number };
+
+// A retrying node's tries, one line each: when, what came back, the wait before the next.
+function JobTries({ tries, nodeKey }: { tries: unknown; nodeKey: string }) {
+  if (!Array.isArray(tries) || tries.length < 2) return null;
+  return (
+    <ol class="sub" aria-label={`Tries of ${nodeKey}`}>
+      {(tries as Try[]).map((t, i) => (
+        <li key={i}>
+          {when(t.at)}: {t.status ?? t.outcome}
+          {t.error ? ` (${t.error})` : ""}
+          {t.retryInMs !== undefined ? `, retried after ${duration(t.retryInMs)}` : ""}
+        </li>
+      ))}
+    </ol>
+  );
+}
 const PARTS = ["headers", "query", "body", "raw body"] as const;
 
 export function ExecutionPage({ id }: { id: string }) {
@@ -115,6 +133,21 @@ export function ExecutionPage({ id }: { id: string }) {
         <dd>{took === null ? (running ? "running" : "—") : duration(took)}</dd>
         <dt>Attempts</dt>
         <dd>{execution.attempts}</dd>
+        {execution.retries || execution.nextRetryAt || execution.deadLetter ? (
+          <>
+            <dt>Retries</dt>
+            <dd>
+              {execution.retries}
+              {execution.deadLetter ? " — dead letter: no retry left" : ""}
+            </dd>
+          </>
+        ) : null}
+        {execution.nextRetryAt ? (
+          <>
+            <dt>Next retry</dt>
+            <dd>{when(execution.nextRetryAt)}</dd>
+          </>
+        ) : null}
         {execution.replayOf ? (
           <>
             <dt>Replay of</dt>
@@ -195,6 +228,7 @@ export function ExecutionPage({ id }: { id: string }) {
                     </td>
                     <td>
                       <StatusBadge status={job.status} />
+                      <JobTries tries={job.attempts} nodeKey={job.nodeKey} />
                     </td>
                     <td>{jobTook === null ? "—" : duration(jobTook)}</td>
                     <td>
