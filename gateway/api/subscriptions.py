@@ -1,6 +1,6 @@
 """GraphQL subscriptions over graphql-transport-ws at `/graphql` (docs/api.md,
-Subscriptions): executions as they are created and change status, from the events bus
-(service/events.py).
+Subscriptions): executions as they are created and change status, and a capture's calls
+as they are recorded, from the events bus (service/events.py).
 
 A subscription re-reads the execution for each change it gets, so it sends the execution
 as it is at that moment; a change whose execution is gone (not kept) sends nothing. The
@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from contextlib import suppress
 
 import strawberry
 
-from gateway.api.context import Info
-from gateway.api.errors import UNAUTHENTICATED, ApiError
+from gateway.api.context import Connection, Info
+from gateway.api.errors import NOT_FOUND, UNAUTHENTICATED, ApiError
 from gateway.api.loaders import Loaders
 from gateway.api.queries import item_id
+from gateway.api.testing import CapturedCall
 from gateway.api.types import Execution
-from gateway.service import reads
+from gateway.core.clock import utcnow
+from gateway.service import captures, reads
 
 RECHECK = 30.0  # seconds between checks of an open connection's token
 
@@ -48,9 +51,7 @@ class Subscription:
                 if watch.revoked.is_set() or loop.time() - checked >= RECHECK:
                     watch.revoked.clear()
                     checked = loop.time()
-                    if not await connection.accepted():
-                        await connection.refuse()
-                        await asyncio.Event().wait()  # until the closed socket ends us
+                    await _still_accepted(connection)
                 if not changes:
                     continue
                 # One read for every change waiting: a busy server costs each subscription
@@ -66,3 +67,40 @@ class Subscription:
                     if row is not None:
                         info.context.loaders = Loaders()  # what they load is read afresh
                         yield Execution.from_row(row)
+
+    @strawberry.subscription(
+        description=(
+            "A capture's calls as they are recorded, oldest first: those already recorded "
+            "(after `after`, a call id) at once, then each new one; it completes when the "
+            "capture has ended (closed, expired or full) and its last call was sent"
+        )
+    )
+    async def captured_calls(
+        self, info: Info, capture_id: strawberry.ID, after: strawberry.ID | None = None
+    ) -> AsyncGenerator[CapturedCall, None]:
+        connection = info.context.connection
+        if connection is None:
+            raise ApiError(UNAUTHENTICATED, "subscriptions are served over WebSocket only")
+        wanted = item_id(capture_id, "captureId", what="capture")
+        last = item_id(after, "after", what="captured call") if after is not None else 0
+        if await captures.get_capture(wanted) is None:
+            raise ApiError(NOT_FOUND, f"no capture {capture_id}")
+        async with info.context.runtime.events.watch_capture(wanted) as woken:
+            while True:
+                woken.clear()  # before reading: a call recorded from here on wakes us again
+                capture = await captures.get_capture(wanted)
+                for row in await captures.calls_of([wanted], after=last):
+                    last = row.id
+                    yield CapturedCall.from_row(row)
+                if capture is None or not capture.is_open(utcnow()):
+                    return  # read after the capture's state: no call it recorded is missed
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), timeout=RECHECK)
+                await _still_accepted(connection)
+
+
+async def _still_accepted(connection: Connection) -> None:
+    """Close the socket (4403) when the connection's token is refused now."""
+    if not await connection.accepted():
+        await connection.refuse()
+        await asyncio.Event().wait()  # until the closed socket ends us

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote, unquote_plus
@@ -95,6 +96,9 @@ class Captures:
         self.open: dict[int, CaptureRow] = {}
         """Open captures by workflow id, as last read."""
         self._task: asyncio.Task[None] | None = None
+        self.on_recorded: Callable[[int], None] = _unheard
+        """Told a capture's id after each call it records: set by the process (the events
+        bus, service/events.py)."""
 
     def watching(self, workflow_id: int) -> CaptureRow | None:
         capture = self.open.get(workflow_id)
@@ -155,7 +159,13 @@ class Captures:
         stored = await store.record_call(capture.id, call)
         if stored is None:
             self.open = {k: v for k, v in self.open.items() if v.id != capture.id}
+        else:
+            self.on_recorded(capture.id)
         return stored
+
+
+def _unheard(capture_id: int) -> None:
+    pass
 
 
 async def close_capture(capture_id: int) -> CaptureRow | None:

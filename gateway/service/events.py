@@ -20,6 +20,9 @@ Each watch is bounded: it holds at most `WATCH_BACKLOG` executions not yet read,
 per execution (a newer change of the same execution replaces the older one: the reader
 reads the execution as it is now); past that the oldest waiting entry is dropped, so a
 slow reader skips changes instead of growing the server's memory.
+
+Captured calls (service/captures.py) go the same way, as a capture's id alone: a watch of
+a capture is woken and reads the capture's new calls itself.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from gateway.core.settings import Settings
 log = logging.getLogger("gateway.events")
 WATCH_BACKLOG = 256
 REVOKED = b'"revoked"'  # in a batch, beside the changes: tokens were revoked
+CALL = "call"  # in a batch, ["call", capture id]: a capture recorded a call
 _CONNECTION_ERRORS = (RedisError, OSError, TimeoutError)
 
 
@@ -99,6 +103,7 @@ class Events:
         self.channel = f"{settings.redis_prefix}:events"
         self.redis_url = settings.redis_url
         self._watches: set[Watch] = set()
+        self._capture_watches: dict[int, set[asyncio.Event]] = {}
         self._redis: Redis | None = None
         self._outbox: list[bytes] = []
         self._sender: asyncio.Task[None] | None = None
@@ -106,8 +111,8 @@ class Events:
         self._listening = asyncio.Event()
 
     def __len__(self) -> int:
-        """Open watches in this process."""
-        return len(self._watches)
+        """Open watches in this process (of executions and of captures)."""
+        return len(self._watches) + sum(len(w) for w in self._capture_watches.values())
 
     @property
     def active(self) -> bool:
@@ -138,6 +143,33 @@ class Events:
                 self._deliver(Change(execution_id, workflow_id, status))
             return
         self._post(orjson.dumps([str(execution_id), workflow_id, status]))
+
+    def captured(self, capture_id: int) -> None:
+        """A capture recorded a call: its watches, here and (with Redis) in every server."""
+        if self._redis is None:
+            self._wake(capture_id)
+            return
+        self._post(orjson.dumps([CALL, capture_id]))
+
+    def _wake(self, capture_id: int) -> None:
+        for woken in self._capture_watches.get(capture_id, ()):
+            woken.set()
+
+    @asynccontextmanager
+    async def watch_capture(self, capture_id: int) -> AsyncIterator[asyncio.Event]:
+        """An event set each time the capture records a call (clear it before reading);
+        with Redis, subscribed before the block starts."""
+        woken = asyncio.Event()
+        if self._redis is not None:
+            await self._listen()
+        self._capture_watches.setdefault(capture_id, set()).add(woken)
+        try:
+            yield woken
+        finally:
+            watches = self._capture_watches[capture_id]
+            watches.discard(woken)
+            if not watches:
+                del self._capture_watches[capture_id]
 
     def revoked(self) -> None:
         """Admin tokens were revoked: every watch checks its token again, in this process
@@ -224,6 +256,9 @@ class Events:
                 for item in orjson.loads(message["data"]):
                     if item == "revoked":
                         self._revoke()
+                        continue
+                    if item[0] == CALL:
+                        self._wake(int(item[1]))
                         continue
                     execution_id, workflow_id, status = item
                     self._deliver(Change(uuid.UUID(execution_id), int(workflow_id), status))

@@ -53,6 +53,7 @@ class Runtime:
         self.events = Events(self.settings)
         self.metrics.subscriptions.set_function(self.events.__len__)
         self.captures = Captures(self.settings)
+        self.captures.on_recorded = self.events.captured
         self.runner = Runner(self.registry, self.writer, self.env)
         retry_metrics.register(self.metrics, self.runner.metrics)
         self.executor = self._executor()

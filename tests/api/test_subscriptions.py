@@ -353,3 +353,40 @@ async def test_a_subscription_over_http_is_refused_before_it_runs(gateway: Gatew
 
     assert response.status_code == 400
     assert "subscriptions are not allowed" in response.text
+
+
+CAPTURED = """
+subscription ($id: ID!, $after: ID) {
+  capturedCalls(captureId: $id, after: $after) { id method body answerStatus }
+}"""
+OPEN_CAPTURE = """
+mutation { openCapture(workflowKey: "payment-events", maxCalls: 3) { id } }"""
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.timeout(60)
+async def test_a_capture_streams_its_calls_then_completes_when_full(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with serve(database_url, tmp_path) as server, subscriber(server) as client:
+        capture = (await graphql(server, OPEN_CAPTURE))["openCapture"]["id"]
+        await call(server, PAYMENTS, {**PAYMENT, "id": "evt_before"}, **AUTH)
+        payload = {"query": CAPTURED, "variables": {"id": capture}}
+        await client.socket.send(
+            json.dumps({"id": "calls", "type": "subscribe", "payload": payload})
+        )
+
+        async def next_call() -> dict[str, Any]:
+            message = await client.receive()
+            assert message["type"] == "next" and message["id"] == "calls", message
+            return dict(message["payload"]["data"]["capturedCalls"])
+
+        first = await next_call()  # recorded before the subscription: sent at once
+        assert json.loads(first["body"])["id"] == "evt_before"
+        for event in ("evt_2", "evt_3"):
+            await call(server, PAYMENTS, {**PAYMENT, "id": event}, **AUTH)
+            got = await next_call()
+            assert (json.loads(got["body"])["id"], got["method"]) == (event, "POST")
+            assert int(got["id"]) > int(first["id"])
+        # three calls of three: the capture is full, and the subscription completes
+        assert await client.receive() == {"id": "calls", "type": "complete"}

@@ -3,6 +3,7 @@ listening."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from gateway.service.events import WATCH_BACKLOG, Change, Events, Watch
@@ -64,3 +65,34 @@ async def test_publishing_reaches_open_watches_only_and_costs_nothing_unheard() 
 
     assert len(events) == 0 and not events.active
     await events.stop()
+
+
+async def test_a_captured_call_wakes_its_capture_watches_only() -> None:
+    events = Events(make_settings("sqlite://unused.db"))
+    await events.start()
+    async with events.watch_capture(5) as five, events.watch_capture(6) as six:
+        assert len(events) == 2
+        events.captured(5)
+        assert five.is_set() and not six.is_set()
+    assert len(events) == 0
+    events.captured(5)  # nobody watches: nothing to wake
+
+
+async def test_a_captured_call_reaches_another_process_through_redis(redis_url: str) -> None:
+    prefix = f"events-{uuid.uuid4().hex}"
+    listening = Events(
+        make_settings("sqlite://unused.db", redis_url=redis_url, redis_prefix=prefix)
+    )
+    recording = Events(
+        make_settings("sqlite://unused.db", redis_url=redis_url, redis_prefix=prefix)
+    )
+    await listening.start()
+    await recording.start()
+    try:
+        async with listening.watch_capture(5) as woken:  # subscribed once the block starts
+            recording.captured(6)
+            recording.captured(5)
+            await asyncio.wait_for(woken.wait(), timeout=10)
+    finally:
+        await recording.stop()
+        await listening.stop()
