@@ -35,6 +35,7 @@ lint: install
 	$(BIN)/mypy bench/cpu.py  # imports bench.run: checked apart from run.py
 	$(BIN)/mypy bench/shortcuts.py  # imports bench.run and bench.cpu, as cpu.py does
 	$(BIN)/mypy bench/writer.py
+	$(BIN)/mypy bench/history.py  # also checked through run.py, which imports it
 
 # The whole suite twice: with the shortcuts through libraries' internals, then on the plain
 # public paths beside them (docs/architecture.md, Shortcuts).
