@@ -38,6 +38,7 @@ lint: install
 	$(BIN)/mypy bench/shortcuts.py  # imports bench.run and bench.cpu, as cpu.py does
 	$(BIN)/mypy bench/writer.py
 	$(BIN)/mypy bench/retries.py
+	$(BIN)/mypy bench/history.py  # also checked through run.py, which imports it
 
 # The whole suite twice: with the shortcuts through libraries' internals, then on the plain
 # public paths beside them (docs/architecture.md, Shortcuts).

@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import history  # noqa: E402  (run as a script: the repository root first)
+
 BIN = Path(sys.executable).parent
 PAYLOAD = (HERE / "payload.json").read_text()
 AUTH = "Basic YmVuY2g6YmVuY2gtcGFzc3dvcmQ="  # bench:bench-password
@@ -340,6 +345,8 @@ class Scenarios(Bench):
         url = self.sqlite_db("async.db")
         with self.gateway(self.gateway_env(url)) as gw:
             m, ratio, drain, bare = self._sustained(gw, lambda: unfinished_sqlite(url))
+        self.async_ratio = ratio
+        stored = history.sqlite_bytes_per_execution(Path(url.removeprefix("sqlite://")))
         met = ratio >= 0.25 and drain <= 10 and m.errors == 0
         return Row(
             "2 async, embedded executor (SQLite)",
@@ -353,6 +360,7 @@ class Scenarios(Bench):
                 "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
                 "errors": m.errors,
                 "bare_rps": bare_rps(bare),
+                "stored_bytes_per_execution": stored,
             },
         )
 
@@ -381,6 +389,7 @@ class Scenarios(Bench):
     def s3_async_scaled(self) -> Row:
         with self.scaled() as s:
             m, ratio, drain, bare = self._sustained(s.gateway, s.unfinished)
+            stored = history.postgres_bytes_per_execution(pg, s.database)
         met = ratio >= 0.20 and drain <= 10 and m.errors == 0
         return Row(
             "3 async, PostgreSQL + Redis, 1 server + 1 worker",
@@ -394,6 +403,7 @@ class Scenarios(Bench):
                 "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
                 "errors": m.errors,
                 "bare_rps": bare_rps(bare),
+                "stored_bytes_per_execution": stored,
             },
         )
 
@@ -437,6 +447,7 @@ class Scenarios(Bench):
             probe = wrk(gw.url + SYNC_PATH, paced, connections, 3)
             connections = max(1, round(connections * half / max(probe.rps, 1)))
             m = wrk(gw.url + SYNC_PATH, paced, connections, self.args.duration)
+        self.paced_connections, self.paced_p99 = connections, m.p99_ms
         return Row(
             "5 p99 of (1) at about half its maximum rate",
             m.rps,
@@ -509,6 +520,226 @@ class Scenarios(Bench):
         return wrk(url, uncached, 1, self.args.duration), wrk(url, cached, 1, self.args.duration)
 
 
+class AtScale(Scenarios):
+    """Scenarios 8, 9 and 11: the same loads on a database that already holds an execution
+    history (`--history` executions, `bench/history.py`)."""
+
+    def s8_history(self) -> Row:
+        url = self.sqlite_db("history.db")
+        path = Path(url.removeprefix("sqlite://"))
+        subprocess.run(
+            [sys.executable, str(HERE / "many.py"), url, str(history.WORKFLOWS - 2)],
+            check=True,
+            env={**os.environ, **self.gateway_env(url)},
+            cwd=self.work,
+        )
+        with self.gateway(self.gateway_env(url)) as gw:
+            template = asyncio.run(one_execution(gw.url))
+            if not wait_finished(lambda: unfinished_sqlite(url))[0]:
+                raise RuntimeError("the template execution did not finish")
+        seconds = history.seed(path, template, self.args.history)
+        self.history_path = path
+        with self.gateway(self.gateway_env(url)) as gw:
+            since = history.stored_now()
+            m, ratio, drain, bare = self._sustained(
+                gw, lambda: history.unfinished_since(path, since)
+            )
+            self.history_graphql = self.executions_latency(gw.url, path)
+        target = 0.95 * self.async_ratio
+        return Row(
+            f"8 (2) with {self.args.history:,} executions stored",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            f">= 0.95 x (2) = {target:.2f}",
+            ratio >= target and drain <= 10 and m.errors == 0,
+            {
+                "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
+                "errors": m.errors,
+                "bare_rps": bare_rps(bare),
+                "seed_s": round(seconds, 1),
+            },
+        )
+
+    def s9_executions_list(self) -> Row:
+        first, deep, count, count_all = self.history_graphql
+        met = all(q.errors == 0 for q in self.history_graphql)
+        met = met and first.p50_ms <= 20 and deep.p50_ms <= 20 and count.p50_ms <= 50
+        return Row(
+            f"9 GraphQL executions list, {self.args.history:,} stored",
+            first.rps,
+            first.p50_ms,
+            first.p99_ms,
+            None,
+            "p50 <= 20 ms (first, deep), count <= 50 ms",
+            met,
+            {
+                "deep_p50_ms": deep.p50_ms,
+                "deep_p99_ms": deep.p99_ms,
+                "count_p50_ms": count.p50_ms,
+                "count_all_p50_ms": count_all.p50_ms,
+            },
+        )
+
+    def executions_latency(self, base: str, path: Path) -> tuple[Measure, ...]:
+        """Scenario 9, one connection each: the first page of a workflow's FAILED executions,
+        the page 200 pages deep into all executions (by cursor), the total count of the
+        first and that of all executions."""
+        workflow, cursor = history.list_arguments(path, DEEP_PAGES * PAGE)
+        page = (
+            "edges { cursor node { id status createdAt finishedAt } } "
+            "pageInfo { hasNextPage endCursor }"
+        )
+        queries = {
+            "first": (
+                f"query($w: ID!) {{ executions(workflowId: $w, status: FAILED, first: {PAGE}) "
+                f"{{ {page} }} }}",
+                {"w": str(workflow)},
+            ),
+            "deep": (
+                f"query($a: String!) {{ executions(first: {PAGE}, after: $a) {{ {page} }} }}",
+                {"a": cursor},
+            ),
+            "count": (
+                "query($w: ID!) { executions(workflowId: $w, status: FAILED, first: 0) "
+                "{ totalCount } }",
+                {"w": str(workflow)},
+            ),
+            "count_all": ("{ executions(first: 0) { totalCount } }", {}),
+        }
+        out = []
+        for name, (query, variables) in queries.items():
+            check_graphql(base, query, variables, name in ("first", "deep"))
+            script = self.uncached_script(f"{name}.lua", query, variables)
+            out.append(wrk(base + "/graphql", script, 1, self.args.duration))
+        return tuple(out)
+
+    def uncached_script(self, name: str, query: str, variables: dict[str, str]) -> Path:
+        """A wrk script whose every request body differs (an `extensions` counter), so no
+        answer cache can hit."""
+        headers = {"content-type": "application/json", "authorization": f"Bearer {TOKEN}"}
+        script = lua(self.work / name, "", headers)
+        run = uuid.uuid4().hex
+        body = {"query": query, "variables": variables}
+        head = json.dumps(body)[:-1] + f', "extensions": {{"run": "{run}", "n": '
+        script.write_text(
+            script.read_text()
+            + f"local head = {json.dumps(head)}\n"
+            + "local n = 0\n"
+            + "request = function()\n"
+            + "  n = n + 1\n"
+            + "  return wrk.format(nil, nil, nil, head .. n .. '}}')\n"
+            + "end\n"
+        )
+        return script
+
+    def s11_retention(self) -> Row:
+        """Scenario 5's paced load on the history, first without pruning (the reference),
+        then while the server prunes the expired history: wrk runs of `--duration` one
+        after another until nothing expired is left (at most 60)."""
+        url = f"sqlite://{self.history_path}"
+        before = history.stored_now(-history.NEWEST_AGE_S / 2)
+        expired = history.expired_left(self.history_path, before)
+        paced, runs = self.paced_script(), list[Measure]()
+        idle = self.gateway_env(url, GATEWAY_PRUNE_INTERVAL="86400")
+        with self.gateway(idle) as gw:
+            reference = wrk(gw.url + SYNC_PATH, paced, self.paced_connections, self.args.duration)
+        env = self.gateway_env(url, GATEWAY_EXECUTION_MAX_AGE="30m", GATEWAY_PRUNE_INTERVAL="1")
+        with self.gateway(env) as gw, PruneWatch(self.history_path, before, expired) as watch:
+            while watch.left and len(runs) < 60:
+                runs.append(
+                    wrk(gw.url + SYNC_PATH, paced, self.paced_connections, self.args.duration)
+                )
+                if watch.stalled():
+                    break  # no progress during a whole run: reported as missed below
+        left = watch.left
+        worst = max(runs, key=lambda m: m.p99_ms) if runs else Measure(0, 0, 0, 0)
+        bar = 2 * reference.p99_ms
+        return Row(
+            "11 (5) while pruning the expired history",
+            worst.rps,
+            worst.p50_ms,
+            worst.p99_ms,
+            None,
+            f"p99 <= 2 x without pruning = {bar:.2f} ms",
+            worst.p99_ms <= bar and left == 0 and all(m.errors == 0 for m in runs),
+            {
+                "p99_without_pruning_ms": reference.p99_ms,
+                "p99_of_5_ms": self.paced_p99,
+                "expired": expired,
+                "left": left,
+                "prune_per_s": watch.rate(),
+                "wrk_runs": len(runs),
+            },
+        )
+
+
+class PruneWatch:
+    """Counts what is left to prune of the history every POLL_S in a thread of its own,
+    from the last count that found it all to the first that found none."""
+
+    def __init__(self, path: Path, before: str, expired: int) -> None:
+        self.path, self.before, self.expired = path, before, expired
+        self.left, self._seen = expired, expired
+        self.began = self.ended = time.monotonic()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> PruneWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _poll(self) -> None:
+        while not self._done.wait(POLL_S) and self.left:
+            now, self.left = time.monotonic(), history.expired_left(self.path, self.before)
+            if self.left == self.expired:
+                self.began = now
+            self.ended = now
+
+    def stalled(self) -> bool:
+        """Whether nothing was pruned since the last call."""
+        stalled, self._seen = self.left == self._seen, self.left
+        return stalled
+
+    def rate(self) -> int:
+        """Executions pruned per second."""
+        return round((self.expired - self.left) / max(self.ended - self.began, POLL_S))
+
+
+DEEP_PAGES = 200  # scenario 9's deep page
+PAGE = 50
+
+
+async def one_execution(base: str) -> str:
+    """One async call with the bench payload; the id of the execution it started."""
+    import httpx
+
+    headers = {"content-type": "application/json", "authorization": AUTH, "x-request-id": "bench"}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        answer = await client.post(ASYNC_PATH, content=PAYLOAD, headers=headers)
+    answer.raise_for_status()
+    return answer.headers["x-execution-id"]
+
+
+def check_graphql(base: str, query: str, variables: dict[str, str], edges: bool) -> None:
+    """That a measured query answers without an error (and with edges if `edges`)."""
+    import httpx
+
+    answer = httpx.post(
+        base + "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {TOKEN}"},
+        timeout=60,
+    ).json()
+    if "errors" in answer or (edges and not answer["data"]["executions"]["edges"]):
+        raise RuntimeError(f"unexpected answer to {query}: {str(answer)[:300]}")
+
+
 async def touch_all(base: str, database_url: str) -> int:
     """One call to every workflow, so the server compiles and caches all of them."""
     import httpx
@@ -566,13 +797,19 @@ ORDER = (
     "s5_latency",
     "s6_memory",
     "s7_graphql",
+    "s8_history",
+    "s9_executions_list",
+    None,  # 10: subscriptions (not yet measured)
+    "s11_retention",
 )
-NEEDS = {4: {1}, 5: {1}, 6: {4}, 7: {4}}  # later scenarios reuse earlier measurements
+# Later scenarios reuse earlier measurements.
+NEEDS = {4: {1}, 5: {1}, 6: {4}, 7: {4}, 8: {2}, 9: {8}, 11: {5, 8}}
 
 
 def selected(only: str) -> list[int]:
     """The scenarios asked for, with those they build on."""
-    wanted = {int(n) for n in only.split(",") if n} or set(range(1, len(ORDER) + 1))
+    every = {n for n, name in enumerate(ORDER, 1) if name is not None}
+    wanted = {int(n) for n in only.split(",") if n} & every or every
     while True:
         grown = wanted | {d for n in wanted for d in NEEDS.get(n, set())}
         if grown == wanted:
@@ -586,14 +823,20 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3, help="A/B pairs per scenario")
     parser.add_argument("--only", default="", help="comma-separated scenario numbers, e.g. 1,2")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=1_000_000,
+        help="executions stored for scenarios 8, 9 and 11 (fewer for a quick run)",
+    )
     args = parser.parse_args()
     need_wrk()
     rows = []
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as work:
-        bench = Scenarios(args, Path(work))
+        bench = AtScale(args, Path(work))
         for number in selected(args.only):
             print(f"running scenario {number} ...", file=sys.stderr, flush=True)
-            rows.append(getattr(bench, ORDER[number - 1])())
+            rows.append(getattr(bench, str(ORDER[number - 1]))())
     report = {
         "machine": machine(),
         "settings": vars(args),

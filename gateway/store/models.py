@@ -135,10 +135,14 @@ class Execution(Model):
         table = "executions"
         # Lookups by status (STARTED with an expired lease, parked QUEUED) go through
         # (status, created_at): an index per such column cost every state change two
-        # more index updates (migration 0005).
+        # more index updates (migration 0005). Lists of executions, newest first by cursor,
+        # read (created_at, id) unfiltered and (workflow_id, status, created_at) filtered by
+        # workflow and status (migration 0012).
         indexes = (
             ("status", "created_at"),
             ("workflow_id", "created_at"),
+            ("created_at", "id"),
+            ("workflow_id", "status", "created_at"),
         )
 
 
