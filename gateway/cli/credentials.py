@@ -1,7 +1,7 @@
 """`gateway credentials`: set (the secret read from standard input, never an argument, so
 it stays out of shell history and `ps`), list, delete; and `gateway rekey`, which
 re-encrypts every stored secret after a change of `GATEWAY_SECRET_KEY` — part of the
-`gateway` command (`cli.py`), on the same service functions as GraphQL."""
+`gateway` command (`cli/main.py`), on the same service functions as GraphQL."""
 
 from __future__ import annotations
 
