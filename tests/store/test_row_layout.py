@@ -39,7 +39,7 @@ EXPECTED = {
         "execution_requests": {"id": 8, "execution_id": 36, "context": 1673, "raw_body": 1344},
         "jobs": {
             **{"id": 16, "execution_id": 72, "node_key": 11, "node_type": 12, "status": 16},
-            **{"result": 4, "position": 0, "started_at": 64, "finished_at": 64},
+            **{"result": 4, "position": 0, "started_at": 64, "finished_at": 64, "tries": 0},
         },
     },
     "postgres": {
@@ -53,7 +53,7 @@ EXPECTED = {
         "execution_requests": {"id": 4, "execution_id": 16, "context": 1196, "raw_body": 692},
         "jobs": {
             **{"id": 8, "execution_id": 32, "node_key": 13, "node_type": 14, "status": 18},
-            **{"result": 9, "position": 0, "started_at": 16, "finished_at": 16},
+            **{"result": 9, "position": 0, "started_at": 16, "finished_at": 16, "tries": 0},
         },
     },
 }
