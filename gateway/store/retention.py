@@ -12,7 +12,6 @@ never less (docs/performance.md, scenario 11).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from gateway.core.clock import utcnow
 from gateway.core.statuses import FINISHED
+from gateway.core.stopping import Stop
 from gateway.store.dedup import prune_expired
 from gateway.store.errors import translated
 from gateway.store.models import Execution, ExecutionRequest, Job
@@ -45,11 +45,16 @@ def next_batch(size: int, seconds: float, budget: float = BUDGET_S) -> int:
 
 
 async def prune_executions(
-    max_age: float, limit: int = PER_PASS, budget: float = BUDGET_S, first: int = 100
+    max_age: float,
+    limit: int = PER_PASS,
+    budget: float = BUDGET_S,
+    first: int = 100,
+    stop: Stop | None = None,
 ) -> tuple[int, int]:
     """Delete up to `limit` finished executions older than `max_age` seconds, in paced
-    batches starting at `first`; returns how many, and the largest batch deleted.
-    Unfinished ones (queued, parked, running) are never pruned."""
+    batches starting at `first`, until `stop` is set; returns how many, and the largest
+    batch deleted. Unfinished ones (queued, parked, running) are never pruned."""
+    stop = stop or Stop()
     cutoff = utcnow() - timedelta(seconds=max_age)
     total, size, largest = 0, first, 0
     while total < limit:
@@ -61,7 +66,8 @@ async def prune_executions(
         if deleted < wanted:
             break
         size = next_batch(size, took, budget)
-        await asyncio.sleep(took)  # the group commit's turn
+        if await stop.wait(took):  # the pause is the group commit's turn
+            break
     return total, largest
 
 
@@ -79,9 +85,9 @@ async def _delete_batch(cutoff: datetime, size: int) -> int:
     return len(ids)
 
 
-async def prune(max_age: float) -> tuple[int, int]:
-    """(executions, de-duplication keys) deleted."""
-    executions, _ = await prune_executions(max_age)
+async def prune(max_age: float, stop: Stop | None = None) -> tuple[int, int]:
+    """(executions, de-duplication keys) deleted; a pass ends early once `stop` is set."""
+    executions, _ = await prune_executions(max_age, stop=stop)
     keys = 0
     while (deleted := await prune_expired()) > 0:
         keys += deleted

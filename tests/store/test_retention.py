@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from gateway.core.clock import utcnow
+from gateway.core.stopping import Stop
 from gateway.service.housekeeping import Housekeeper
 from gateway.store.models import DedupKey, Execution, ExecutionRequest, Job
 from gateway.store.retention import MAX_BATCH, MIN_BATCH, next_batch, prune_executions
@@ -62,7 +63,7 @@ def test_the_next_batch_follows_the_time_the_last_one_took(
     assert next_batch(size, seconds, budget=0.004) == expected
 
 
-async def test_a_prune_deletes_in_bounded_batches_up_to_its_limit(
+async def test_a_prune_deletes_in_bounded_batches_up_to_its_limit_or_a_stop(
     settings_factory: SettingsFactory,
 ) -> None:
     settings = settings_factory(execution_max_age="1d")
@@ -76,10 +77,14 @@ async def test_a_prune_deletes_in_bounded_batches_up_to_its_limit(
 
         # a budget nothing fits in: every batch after the first is the smallest
         limited = await prune_executions(86400, limit=20, budget=0.0, first=MIN_BATCH)
+        stop = Stop()
+        stop.set()
+        stopped = await prune_executions(86400, first=MIN_BATCH, stop=stop)
         rest = await prune_executions(86400, budget=0.0, first=MIN_BATCH)
 
         left = await Execution.all().count()
         requests_left = await ExecutionRequest.all().count()
     assert limited == (20, MIN_BATCH)
-    assert rest == (20, MIN_BATCH)
+    assert stopped == (MIN_BATCH, MIN_BATCH)  # a stop asked ends the pass after its batch
+    assert rest == (20 - MIN_BATCH, 20 - MIN_BATCH)
     assert (left, requests_left) == (0, 0)
