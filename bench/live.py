@@ -57,9 +57,7 @@ def rotating_script(path: Path, body: Path) -> Path:
 
 def workflow_ids(database: Path) -> list[str]:
     with sqlite3.connect(database) as conn:
-        rows = conn.execute(
-            "SELECT id FROM workflows WHERE key LIKE 'bench-live-%' ORDER BY key"
-        ).fetchall()
+        rows = conn.execute(WORKFLOW_IDS).fetchall()
     return [str(row[0]) for row in rows]
 
 
@@ -92,12 +90,21 @@ def subscribed(base: str, token: str, ids: list[str], out: Path) -> Iterator[Non
         process.wait(60)
 
 
+WORKFLOW_IDS = "SELECT id FROM workflows WHERE key LIKE 'bench-live-%' ORDER BY key"
+FINISHED_ROWS = (
+    "SELECT workflow_id, id FROM executions WHERE status IN ("
+    + ", ".join(f"'{status}'" for status in FINISHED)
+    + ")"
+)
+
+
 def finished_by_workflow(database: Path) -> dict[str, set[str]]:
     with sqlite3.connect(database) as conn:
-        rows = conn.execute(
-            "SELECT workflow_id, id FROM executions WHERE status IN (?, ?, ?, ?, ?, ?)",
-            FINISHED,
-        ).fetchall()
+        rows = conn.execute(FINISHED_ROWS).fetchall()
+    return by_workflow(rows)
+
+
+def by_workflow(rows: list[Any]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for workflow, execution in rows:
         out.setdefault(str(workflow), set()).add(str(execution))

@@ -177,6 +177,7 @@ class Scaled:
     gateway: Process
     worker: Process
     database: str
+    env: dict[str, str] = field(default_factory=dict)
 
     def unfinished(self) -> int:
         return int(
@@ -382,7 +383,7 @@ class Scenarios(Bench):
                 self.gateway(env) as gw,
                 running(worker, env, worker_port, self.work, http=False) as wk,
             ):
-                yield Scaled(gw, wk, name)
+                yield Scaled(gw, wk, name, env)
         finally:
             pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -390,6 +391,7 @@ class Scenarios(Bench):
         with self.scaled() as s:
             m, ratio, drain, bare = self._sustained(s.gateway, s.unfinished)
             stored = history.postgres_bytes_per_execution(pg, s.database)
+        self.scaled_ratio = ratio
         met = ratio >= 0.20 and drain <= 10 and m.errors == 0
         return Row(
             "3 async, PostgreSQL + Redis, 1 server + 1 worker",
@@ -714,6 +716,37 @@ class Later(AtScale):
             },
         )
 
+    def s10_scaled(self) -> Row:
+        """Scenario 10 on PostgreSQL + Redis: subscribers on one server, calls on another."""
+        with self.scaled() as s:
+            self.cli(s.env, "apply", str(live.workflows(self.work)))
+            script = live.rotating_script(self.work / "live.lua", self.body)
+            out = self.work / "subscribers-scaled.json"
+            ids = [str(i) for i in pg_column(live.WORKFLOW_IDS, s.database)]
+            with self.gateway(s.env) as calls, live.subscribed(s.gateway.url, TOKEN, ids, out):
+                m, ratio, drain, bare = self._sustained(calls, s.unfinished, "/", script)
+                time.sleep(DELIVERY_WAIT_S)
+            rows = pg_rows(live.FINISHED_ROWS, s.database)
+        tally = live.tally(json.loads(out.read_text()), live.by_workflow(rows))
+        target = 0.90 * self.scaled_ratio
+        p99 = tally["delivery_p99_ms"]
+        met = ratio >= target and drain <= 10 and m.errors == 0 and tally["missing"] == 0
+        return Row(
+            f"10b (3) with {live.SUBSCRIBERS} subscribers on another server",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            f">= 0.90 x (3) = {target:.2f}, none missed, delivery p99 <= 1 s",
+            met and p99 is not None and p99 <= 1000 and not tally["errors"],
+            {
+                "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
+                "errors": m.errors,
+                "bare_rps": bare_rps(bare),
+                **tally,
+            },
+        )
+
     def s12_retries(self) -> Row:
         url = self.sqlite_db("retries.db")
         port = free_port()
@@ -796,6 +829,23 @@ def request_workflows(port: int) -> str:
             + "      retry: {attempts: 2, initialInterval: 50, jitter: false}\n"
         )
     return "\n---\n".join(docs)
+
+
+def pg_rows(statement: str, database: str) -> list[tuple[Any, ...]]:
+    import asyncpg
+
+    async def run() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(postgres_admin().rsplit("/", 1)[0] + "/" + database)
+        try:
+            return [tuple(row) for row in await conn.fetch(statement)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def pg_column(statement: str, database: str) -> list[Any]:
+    return [row[0] for row in pg_rows(statement, database)]
 
 
 def httpx_json(url: str) -> Any:
@@ -938,9 +988,10 @@ ORDER = (
     "s10_subscriptions",
     "s11_retention",
     "s12_retries",
+    "s10_scaled",
 )
 # Later scenarios reuse earlier measurements.
-NEEDS = {4: {1}, 5: {1}, 6: {4}, 7: {4}, 8: {2}, 9: {8}, 10: {2}, 11: {5, 8}}
+NEEDS = {4: {1}, 5: {1}, 6: {4}, 7: {4}, 8: {2}, 9: {8}, 10: {2}, 11: {5, 8}, 13: {3}}
 
 
 def selected(only: str) -> list[int]:
