@@ -39,6 +39,7 @@ lint: install
 	$(BIN)/mypy bench/writer.py
 	$(BIN)/mypy bench/retries.py
 	$(BIN)/mypy bench/history.py  # also checked through run.py, which imports it
+	$(BIN)/mypy bench/subscribers.py bench/flaky.py  # run as processes of their own by run.py
 
 # The whole suite twice: with the shortcuts through libraries' internals, then on the plain
 # public paths beside them (docs/architecture.md, Shortcuts).

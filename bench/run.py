@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import history  # noqa: E402  (run as a script: the repository root first)
+from bench import history, live  # noqa: E402  (run as a script: the repository root first)
 
 BIN = Path(sys.executable).parent
 PAYLOAD = (HERE / "payload.json").read_text()
@@ -177,6 +177,7 @@ class Scaled:
     gateway: Process
     worker: Process
     database: str
+    env: dict[str, str] = field(default_factory=dict)
 
     def unfinished(self) -> int:
         return int(
@@ -324,7 +325,7 @@ class Scenarios(Bench):
         )
 
     def _sustained(
-        self, gw: Process, unfinished: Any
+        self, gw: Process, unfinished: Any, path: str = ASYNC_PATH, script: Path | None = None
     ) -> tuple[Measure, float, float, list[Measure]]:
         """A/B where every gateway run must be fully executed within 10 s of its end."""
         c = self.args.connections
@@ -333,7 +334,7 @@ class Scenarios(Bench):
             wrk(bare.url + "/hook", self.body, c, 2)
             for _ in range(self.args.rounds):
                 reference = wrk(bare.url + "/hook", self.body, c, self.args.duration)
-                measured = wrk(gw.url + ASYNC_PATH, self.body, c, self.args.duration)
+                measured = wrk(gw.url + path, script or self.body, c, self.args.duration)
                 done, seconds = wait_finished(unfinished, 10.0)
                 drains.append(seconds if done else float("inf"))
                 pairs.append((measured, reference))
@@ -382,7 +383,7 @@ class Scenarios(Bench):
                 self.gateway(env) as gw,
                 running(worker, env, worker_port, self.work, http=False) as wk,
             ):
-                yield Scaled(gw, wk, name)
+                yield Scaled(gw, wk, name, env)
         finally:
             pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -390,6 +391,7 @@ class Scenarios(Bench):
         with self.scaled() as s:
             m, ratio, drain, bare = self._sustained(s.gateway, s.unfinished)
             stored = history.postgres_bytes_per_execution(pg, s.database)
+        self.scaled_ratio = ratio
         met = ratio >= 0.20 and drain <= 10 and m.errors == 0
         return Row(
             "3 async, PostgreSQL + Redis, 1 server + 1 worker",
@@ -637,7 +639,7 @@ class AtScale(Scenarios):
     def s11_retention(self) -> Row:
         """Scenario 5's paced load on the history, first without pruning (the reference),
         then while the server prunes the expired history: wrk runs of `--duration` one
-        after another until nothing expired is left (at most 60)."""
+        after another until nothing expired is left (at most PRUNE_RUNS)."""
         url = f"sqlite://{self.history_path}"
         before = history.stored_now(-history.NEWEST_AGE_S / 2)
         expired = history.expired_left(self.history_path, before)
@@ -647,7 +649,7 @@ class AtScale(Scenarios):
             reference = wrk(gw.url + SYNC_PATH, paced, self.paced_connections, self.args.duration)
         env = self.gateway_env(url, GATEWAY_EXECUTION_MAX_AGE="30m", GATEWAY_PRUNE_INTERVAL="1")
         with self.gateway(env) as gw, PruneWatch(self.history_path, before, expired) as watch:
-            while watch.left and len(runs) < 60:
+            while watch.left and len(runs) < PRUNE_RUNS:
                 runs.append(
                     wrk(gw.url + SYNC_PATH, paced, self.paced_connections, self.args.duration)
                 )
@@ -671,7 +673,191 @@ class AtScale(Scenarios):
                 "left": left,
                 "prune_per_s": watch.rate(),
                 "wrk_runs": len(runs),
+                "median_run_p99_ms": statistics.median(m.p99_ms for m in runs) if runs else None,
+                "runs_over_bar": sum(m.p99_ms > bar for m in runs),
             },
+        )
+
+
+class Later(AtScale):
+    """Scenarios 10 and 12: scenario 2's load with live subscribers, and with a `request`
+    node whose downstream fails a fifth of first tries."""
+
+    def s10_subscriptions(self) -> Row:
+        url = self.sqlite_db("live.db")
+        path = Path(url.removeprefix("sqlite://"))
+        env = self.gateway_env(url)
+        self.cli(env, "apply", str(live.workflows(self.work)))
+        script = live.rotating_script(self.work / "live.lua", self.body)
+        out = self.work / "subscribers.json"
+        with self.gateway(env) as gw:
+            with live.subscribed(gw.url, TOKEN, live.workflow_ids(path), out):
+                m, ratio, drain, bare = self._sustained(
+                    gw, lambda: unfinished_sqlite(url), "/", script
+                )
+                time.sleep(DELIVERY_WAIT_S)  # what is still on its way after the drain
+        tally = live.tally(json.loads(out.read_text()), live.finished_by_workflow(path))
+        target = 0.90 * self.async_ratio
+        p99 = tally["delivery_p99_ms"]
+        met = ratio >= target and drain <= 10 and m.errors == 0 and tally["missing"] == 0
+        return Row(
+            f"10 (2) with {live.SUBSCRIBERS} subscribers over {live.WORKFLOWS} workflows",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            f">= 0.90 x (2) = {target:.2f}, none missed, delivery p99 <= 1 s",
+            met and p99 is not None and p99 <= 1000 and not tally["errors"],
+            {
+                "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
+                "errors": m.errors,
+                "bare_rps": bare_rps(bare),
+                **tally,
+            },
+        )
+
+    def s10_scaled(self) -> Row:
+        """Scenario 10 on PostgreSQL + Redis: subscribers on one server, calls on another."""
+        with self.scaled() as s:
+            self.cli(s.env, "apply", str(live.workflows(self.work)))
+            script = live.rotating_script(self.work / "live.lua", self.body)
+            out = self.work / "subscribers-scaled.json"
+            ids = [str(i) for i in pg_column(live.WORKFLOW_IDS, s.database)]
+            with self.gateway(s.env) as calls, live.subscribed(s.gateway.url, TOKEN, ids, out):
+                m, ratio, drain, bare = self._sustained(calls, s.unfinished, "/", script)
+                time.sleep(DELIVERY_WAIT_S)
+            rows = pg_rows(live.FINISHED_ROWS, s.database)
+        tally = live.tally(json.loads(out.read_text()), live.by_workflow(rows))
+        target = 0.90 * self.scaled_ratio
+        p99 = tally["delivery_p99_ms"]
+        met = ratio >= target and drain <= 10 and m.errors == 0 and tally["missing"] == 0
+        return Row(
+            f"10b (3) with {live.SUBSCRIBERS} subscribers on another server",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            f">= 0.90 x (3) = {target:.2f}, none missed, delivery p99 <= 1 s",
+            met and p99 is not None and p99 <= 1000 and not tally["errors"],
+            {
+                "drain_s": round(drain, 2) if drain != float("inf") else "over 10",
+                "errors": m.errors,
+                "bare_rps": bare_rps(bare),
+                **tally,
+            },
+        )
+
+    def s12_retries(self) -> Row:
+        url = self.sqlite_db("retries.db")
+        port = free_port()
+        args = [str(BIN / "uvicorn"), "bench.flaky:app", "--port", str(port), *UVICORN]
+        with running([*args, "--lifespan", "off"], {"PYTHONPATH": str(ROOT)}, port, ROOT) as down:
+            env = self.gateway_env(url, GATEWAY_OUTBOUND_ALLOW="127.0.0.0/8")
+            (self.work / "request.yaml").write_text(request_workflows(port))
+            self.cli(env, "apply", str(self.work / "request.yaml"))
+            with self.gateway(env) as gw:
+                plain, flaky = self._alternated(gw, url, [REQUEST_OK, REQUEST_FLAKY])
+            tries = httpx_json(down.url + "/stats")
+        ratio = statistics.median(f.rps / p.rps for p, f in zip(plain, flaky, strict=True))
+        unresolved = not_resolved_sqlite(url)
+        m = sorted(flaky, key=lambda x: x.rps)[len(flaky) // 2]
+        met = ratio >= 0.80 and unresolved == 0 and all(x.errors == 0 for x in plain + flaky)
+        return Row(
+            "12 (2) with a request node, a fifth of first tries failing",
+            m.rps,
+            m.p50_ms,
+            m.p99_ms,
+            ratio,
+            ">= 0.80 x without failures, all resolved",
+            met and self.drains_met,
+            {
+                "without_failures_rps": round(statistics.median(x.rps for x in plain)),
+                "not_resolved": unresolved,
+                "first_tries_failed": tries["failed"],
+                "share_failed": round(
+                    tries["failed"] / max(tries["flaky"] - tries["failed"], 1), 3
+                ),
+                "drain_s": self.drains_worst,
+            },
+        )
+
+    def _alternated(self, gw: Process, url: str, paths: list[str]) -> list[list[Measure]]:
+        """Each round runs `paths` one after another, each fully executed within 10 s of its
+        end; the measures per path."""
+        c = self.args.connections
+        runs: list[list[Measure]] = [[] for _ in paths]
+        drains = []
+        for path in paths:  # warm each up
+            wrk(gw.url + path, self.body, c, 2)
+            wait_finished(lambda: unfinished_sqlite(url), 30.0)
+        for _ in range(self.args.rounds):
+            for n, path in enumerate(paths):
+                runs[n].append(wrk(gw.url + path, self.body, c, self.args.duration))
+                done, seconds = wait_finished(lambda: unfinished_sqlite(url), 10.0)
+                drains.append(seconds if done else float("inf"))
+        self.drains_met = max(drains) <= 10
+        self.drains_worst = round(max(drains), 2) if self.drains_met else "over 10"
+        return runs
+
+
+PRUNE_RUNS = 200  # scenario 11: 1,000,000 executions at about 1,000/s take ~100 runs of 10 s
+DELIVERY_WAIT_S = 10  # scenario 10: after the drain, for what is late (not missing)
+REQUEST_KEYS = {"ok": "bench-request-ok-key-000000001", "flaky": "bench-request-flaky-key-000001"}
+REQUEST_OK, REQUEST_FLAKY = (
+    f"/api/webhook:trigger/{key}?source=bench" for key in REQUEST_KEYS.values()
+)
+
+
+def request_workflows(port: int) -> str:
+    """Scenario 12's two workflows: the async bench workflow's trigger, then one `request`
+    node to `bench/flaky.py` (`/ok` never fails, `/flaky` fails a fifth of first tries),
+    retried once after 50 ms."""
+    trigger = (HERE / "workflows" / "async-order.yaml").read_text().split("nodes:")[0]
+    docs = []
+    for name, key in REQUEST_KEYS.items():
+        docs.append(
+            trigger.replace("key: bench-async\n", f"key: bench-request-{name}\n")
+            .replace("title: Bench async order", f"title: Bench request {name}")
+            .replace("bench-async-order-key-00000001", key)
+            + "nodes:\n"
+            + "  - key: notify\n"
+            + "    type: request\n"
+            + "    config:\n"
+            + "      method: POST\n"
+            + f'      url: "http://127.0.0.1:{port}/{name}"\n'
+            + '      data: {orderId: "{{$context.body.orderId}}"}\n'
+            + "      retry: {attempts: 2, initialInterval: 50, jitter: false}\n"
+        )
+    return "\n---\n".join(docs)
+
+
+def pg_rows(statement: str, database: str) -> list[tuple[Any, ...]]:
+    import asyncpg
+
+    async def run() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(postgres_admin().rsplit("/", 1)[0] + "/" + database)
+        try:
+            return [tuple(row) for row in await conn.fetch(statement)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def pg_column(statement: str, database: str) -> list[Any]:
+    return [row[0] for row in pg_rows(statement, database)]
+
+
+def httpx_json(url: str) -> Any:
+    import httpx
+
+    return httpx.get(url, timeout=30).json()
+
+
+def not_resolved_sqlite(url: str) -> int:
+    with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
+        return int(
+            conn.execute("SELECT COUNT(*) FROM executions WHERE status != 'RESOLVED'").fetchone()[0]
         )
 
 
@@ -799,11 +985,13 @@ ORDER = (
     "s7_graphql",
     "s8_history",
     "s9_executions_list",
-    None,  # 10: subscriptions (not yet measured)
+    "s10_subscriptions",
     "s11_retention",
+    "s12_retries",
+    "s10_scaled",
 )
 # Later scenarios reuse earlier measurements.
-NEEDS = {4: {1}, 5: {1}, 6: {4}, 7: {4}, 8: {2}, 9: {8}, 11: {5, 8}}
+NEEDS = {4: {1}, 5: {1}, 6: {4}, 7: {4}, 8: {2}, 9: {8}, 10: {2}, 11: {5, 8}, 13: {3}}
 
 
 def selected(only: str) -> list[int]:
@@ -833,7 +1021,7 @@ def main() -> int:
     need_wrk()
     rows = []
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as work:
-        bench = AtScale(args, Path(work))
+        bench = Later(args, Path(work))
         for number in selected(args.only):
             print(f"running scenario {number} ...", file=sys.stderr, flush=True)
             rows.append(getattr(bench, str(ORDER[number - 1]))())

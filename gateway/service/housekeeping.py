@@ -36,7 +36,7 @@ class Housekeeper:
 
     async def run_once(self) -> tuple[int, int]:
         try:
-            executions, keys = await prune(self.settings.execution_max_age)
+            executions, keys = await prune(self.settings.execution_max_age, self._stop)
         except GatewayError as exc:
             log.warning("pruning failed, will retry: %s", exc)
             return 0, 0

@@ -1,45 +1,93 @@
 """Retention: finished executions older than `GATEWAY_EXECUTION_MAX_AGE` are deleted, in
 batches so no single statement holds locks for long (their jobs and requests with them),
-and expired de-duplication keys with them."""
+and expired de-duplication keys with them.
+
+A batch's deletes are one transaction, and batches are paced so the group commit of the
+calls being served keeps its turn: on SQLite they share one connection, and a commit that
+waits behind a long batch is a slow call. Each batch's size adapts to a time budget
+(`next_batch`), and after each batch the prune pauses as long as the batch took, so it
+holds the connection at most about half the time: its rate is about half its rate alone,
+never less (docs/performance.md, scenario 11).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
 
 from gateway.core.clock import utcnow
 from gateway.core.statuses import FINISHED
+from gateway.core.stopping import Stop
 from gateway.store.dedup import prune_expired
 from gateway.store.errors import translated
 from gateway.store.models import Execution, ExecutionRequest, Job
 
-BATCH = 1000
+BUDGET_S = 0.004  # what one batch's deletes may take, about
+MIN_BATCH = 16
+MAX_BATCH = 1000
+PER_PASS = 100_000  # executions one pass deletes at most; the next pass goes on
 
 
-async def prune_executions(max_age: float, batch: int = BATCH, max_batches: int = 100) -> int:
-    """Delete up to `batch * max_batches` finished executions older than `max_age` seconds;
-    returns how many. Unfinished ones (queued, parked, running) are never pruned."""
+def next_batch(size: int, seconds: float, budget: float = BUDGET_S) -> int:
+    """The size of the next batch after one of `size` took `seconds`: halved past the
+    budget, doubled under half of it, within MIN_BATCH..MAX_BATCH.
+
+    `next_batch(1000, 0.010)` → 500; `next_batch(100, 0.001)` → 200;
+    `next_batch(100, 0.003)` → 100.
+    """
+    if seconds > budget:
+        size //= 2
+    elif seconds < budget / 2:
+        size *= 2
+    return max(MIN_BATCH, min(MAX_BATCH, size))
+
+
+async def prune_executions(
+    max_age: float,
+    limit: int = PER_PASS,
+    budget: float = BUDGET_S,
+    first: int = 100,
+    stop: Stop | None = None,
+) -> tuple[int, int]:
+    """Delete up to `limit` finished executions older than `max_age` seconds, in paced
+    batches starting at `first`, until `stop` is set; returns how many, and the largest
+    batch deleted. Unfinished ones (queued, parked, running) are never pruned."""
+    stop = stop or Stop()
     cutoff = utcnow() - timedelta(seconds=max_age)
-    total = 0
-    for _ in range(max_batches):
-        async with translated("prune executions"):
-            ids = list(
-                await Execution.filter(status__in=list(FINISHED), finished_at__lt=cutoff)
-                .limit(batch)
-                .values_list("id", flat=True)
-            )
-            if ids:
-                await Job.filter(execution_id__in=ids).delete()
-                await ExecutionRequest.filter(execution_id__in=ids).delete()
-                await Execution.filter(id__in=ids).delete()
-        total += len(ids)
-        if len(ids) < batch:
+    total, size, largest = 0, first, 0
+    while total < limit:
+        wanted = min(size, limit - total)
+        started = time.perf_counter()
+        deleted = await _delete_batch(cutoff, wanted)
+        took = time.perf_counter() - started
+        total, largest = total + deleted, max(largest, deleted)
+        if deleted < wanted:
             break
-    return total
+        size = next_batch(size, took, budget)
+        if await stop.wait(took):  # the pause is the group commit's turn
+            break
+    return total, largest
 
 
-async def prune(max_age: float) -> tuple[int, int]:
-    """(executions, de-duplication keys) deleted."""
-    executions = await prune_executions(max_age)
+async def _delete_batch(cutoff: datetime, size: int) -> int:
+    async with translated("prune executions"), in_transaction():
+        ids = list(
+            await Execution.filter(status__in=list(FINISHED), finished_at__lt=cutoff)
+            .limit(size)
+            .values_list("id", flat=True)
+        )
+        if ids:
+            await Job.filter(execution_id__in=ids).delete()
+            await ExecutionRequest.filter(execution_id__in=ids).delete()
+            await Execution.filter(id__in=ids).delete()
+    return len(ids)
+
+
+async def prune(max_age: float, stop: Stop | None = None) -> tuple[int, int]:
+    """(executions, de-duplication keys) deleted; a pass ends early once `stop` is set."""
+    executions, _ = await prune_executions(max_age, stop=stop)
     keys = 0
     while (deleted := await prune_expired()) > 0:
         keys += deleted

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from gateway.core.clock import utcnow
+from gateway.core.stopping import Stop
 from gateway.service.housekeeping import Housekeeper
 from gateway.store.models import DedupKey, Execution, ExecutionRequest, Job
+from gateway.store.retention import MAX_BATCH, MIN_BATCH, next_batch, prune_executions
 from tests.conftest import SettingsFactory
 from tests.support import running_gateway
 
@@ -41,3 +45,46 @@ async def test_old_finished_executions_and_expired_keys_are_pruned(
     assert not {str(i) for i in left} & set(old)
     assert jobs_of_old == 0
     assert {str(i) for i in requests_left} == {str(i) for i in left}
+
+
+@pytest.mark.parametrize(
+    ("size", "seconds", "expected"),
+    [
+        (1000, 0.010, 500),  # past the budget: halved
+        (100, 0.001, 200),  # under half of it: doubled
+        (100, 0.003, 100),  # within it: kept
+        (MIN_BATCH, 1.0, MIN_BATCH),  # never below the floor, however slow
+        (MAX_BATCH, 0.0, MAX_BATCH),  # never above the ceiling, however fast
+    ],
+)
+def test_the_next_batch_follows_the_time_the_last_one_took(
+    size: int, seconds: float, expected: int
+) -> None:
+    assert next_batch(size, seconds, budget=0.004) == expected
+
+
+async def test_a_prune_deletes_in_bounded_batches_up_to_its_limit_or_a_stop(
+    settings_factory: SettingsFactory,
+) -> None:
+    settings = settings_factory(execution_max_age="1d")
+    async with running_gateway(settings) as gateway:
+        await gateway.apply(FLOWS[0])
+        for _ in range(40):
+            await gateway.post("ok", json={})
+        await gateway.drain()
+        long_ago = utcnow() - timedelta(days=2)
+        await Execution.all().update(finished_at=long_ago, created_at=long_ago)
+
+        # a budget nothing fits in: every batch after the first is the smallest
+        limited = await prune_executions(86400, limit=20, budget=0.0, first=MIN_BATCH)
+        stop = Stop()
+        stop.set()
+        stopped = await prune_executions(86400, first=MIN_BATCH, stop=stop)
+        rest = await prune_executions(86400, budget=0.0, first=MIN_BATCH)
+
+        left = await Execution.all().count()
+        requests_left = await ExecutionRequest.all().count()
+    assert limited == (20, MIN_BATCH)
+    assert stopped == (MIN_BATCH, MIN_BATCH)  # a stop asked ends the pass after its batch
+    assert rest == (20 - MIN_BATCH, 20 - MIN_BATCH)
+    assert (left, requests_left) == (0, 0)
