@@ -58,6 +58,7 @@ from gateway.service import reads
 log = logging.getLogger("gateway.events")
 WATCH_BACKLOG = 256
 UNREAD_LIMIT = 4096  # changes waiting for the reader, all watches together
+READ_INTERVAL = 0.1  # seconds from one read's start to the next one's, at least
 REVOKED = b'"revoked"'  # in a batch, beside the changes: tokens were revoked
 CALL = "call"  # in a batch, ["call", capture id]: a capture recorded a call
 _CONNECTION_ERRORS = (RedisError, OSError, TimeoutError)
@@ -264,11 +265,16 @@ class Events:
 
     async def _read_changes(self) -> None:
         """Forever: wait for changes, read their executions once, offer the rows to every
-        watch; changes that arrive during a read make the next batch."""
+        watch; changes that arrive during a read or within `READ_INTERVAL` of its start
+        make the next batch."""
+        loop = asyncio.get_running_loop()
+        last = -READ_INTERVAL
         while True:
             await self._arrived.wait()
-            if self._halt.is_set():
+            pause = last + READ_INTERVAL - loop.time()
+            if self._halt.is_set() or (pause > 0 and await self._halt.wait(pause)):
                 return
+            last = loop.time()
             self._arrived.clear()
             changes, self._unread = self._unread, OrderedDict()
             try:
