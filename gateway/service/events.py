@@ -18,11 +18,12 @@ never the change itself.
 
 A process reads the executions of its changes once for all its watches: one reader task
 takes every change some watch wants, reads those executions in one query and offers the
-rows to the watches; what arrives during a read waits for the next one, so a busy server
-reads once per batch of changes, whatever the number of watches. A change whose execution
-is gone (not kept) offers nothing. The reader holds at most `UNREAD_LIMIT` changes not yet
-read (past that the oldest is dropped); a read that fails is logged and its changes are
-skipped.
+rows to the watches, whatever their number. Reads start at least `READ_INTERVAL` apart:
+what arrives meanwhile waits for the next one, so under load an execution's changes of
+that time are one entry (the execution as read), and an idle server reads at once. A
+change whose execution is gone (not kept) offers nothing. The reader holds at most
+`UNREAD_LIMIT` changes not yet read (past that the oldest is dropped); a read that fails
+is logged and its changes are skipped.
 
 Each watch is bounded: it holds at most `WATCH_BACKLOG` executions not yet taken, one entry
 per execution (a newer read of the same execution replaces the older one); past that the
