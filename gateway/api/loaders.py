@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import cached_property
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
@@ -58,31 +59,49 @@ async def _documents(keys: list[str]) -> Sequence[dict[str, Any] | None]:
 
 
 class Loaders:
-    def __init__(self) -> None:
-        self.workflow: DataLoader[int, Row | None] = _one(reads.workflows_by_id, itemgetter("id"))
-        self.trigger: DataLoader[int, Row | None] = _one(reads.triggers_by_id, itemgetter("id"))
-        self.workflow_trigger: DataLoader[int, Row | None] = _one(
-            reads.triggers_by_workflow, itemgetter("workflow_id")
-        )
-        self.rules: DataLoader[int, list[Row]] = _many(
-            reads.rules_by_trigger, itemgetter("trigger_id")
-        )
-        self.nodes: DataLoader[int, list[Row]] = _many(
-            reads.nodes_by_workflow, itemgetter("workflow_id")
-        )
-        self.execution: DataLoader[uuid.UUID, ExecutionRecord | None] = _one(
-            reads.executions_by_id, attrgetter("id")
-        )
-        self.last_execution: DataLoader[int, ExecutionRecord | None] = _one(
-            reads.last_executions, attrgetter("workflow_id")
-        )
-        self.request: DataLoader[uuid.UUID, RequestRecord | None] = _one(
-            reads.requests_by_execution, attrgetter("execution_id")
-        )
-        self.jobs: DataLoader[uuid.UUID, list[JobRow]] = _many(
-            reads.jobs_by_execution, attrgetter("execution_id")
-        )
-        self.version: DataLoader[int, int | None] = DataLoader(_versions, max_batch_size=BATCH)
-        self.document: DataLoader[str, dict[str, Any] | None] = DataLoader(
-            _documents, max_batch_size=BATCH
-        )
+    """Each loader is made on first use: a subscription gets fresh loaders for every message
+    it sends, and most messages use none of them."""
+
+    @cached_property
+    def workflow(self) -> DataLoader[int, Row | None]:
+        return _one(reads.workflows_by_id, itemgetter("id"))
+
+    @cached_property
+    def trigger(self) -> DataLoader[int, Row | None]:
+        return _one(reads.triggers_by_id, itemgetter("id"))
+
+    @cached_property
+    def workflow_trigger(self) -> DataLoader[int, Row | None]:
+        return _one(reads.triggers_by_workflow, itemgetter("workflow_id"))
+
+    @cached_property
+    def rules(self) -> DataLoader[int, list[Row]]:
+        return _many(reads.rules_by_trigger, itemgetter("trigger_id"))
+
+    @cached_property
+    def nodes(self) -> DataLoader[int, list[Row]]:
+        return _many(reads.nodes_by_workflow, itemgetter("workflow_id"))
+
+    @cached_property
+    def execution(self) -> DataLoader[uuid.UUID, ExecutionRecord | None]:
+        return _one(reads.executions_by_id, attrgetter("id"))
+
+    @cached_property
+    def last_execution(self) -> DataLoader[int, ExecutionRecord | None]:
+        return _one(reads.last_executions, attrgetter("workflow_id"))
+
+    @cached_property
+    def request(self) -> DataLoader[uuid.UUID, RequestRecord | None]:
+        return _one(reads.requests_by_execution, attrgetter("execution_id"))
+
+    @cached_property
+    def jobs(self) -> DataLoader[uuid.UUID, list[JobRow]]:
+        return _many(reads.jobs_by_execution, attrgetter("execution_id"))
+
+    @cached_property
+    def version(self) -> DataLoader[int, int | None]:
+        return DataLoader(_versions, max_batch_size=BATCH)
+
+    @cached_property
+    def document(self) -> DataLoader[str, dict[str, Any] | None]:
+        return DataLoader(_documents, max_batch_size=BATCH)

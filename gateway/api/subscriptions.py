@@ -2,10 +2,11 @@
 Subscriptions): executions as they are created and change status, and a capture's calls
 as they are recorded, from the events bus (service/events.py).
 
-A subscription re-reads the execution for each change it gets, so it sends the execution
-as it is at that moment; a change whose execution is gone (not kept) sends nothing. The
-connection's token is checked again every `RECHECK` seconds, and at once when a token is
-revoked through the API; once refused, the socket is closed with 4403.
+A subscription sends each execution as the server read it after its change, one read for
+every subscription of the process (service/events.py); a change whose execution is gone
+(not kept) sends nothing. The connection's token is checked again every `RECHECK` seconds,
+and at once when a token is revoked through the API; once refused, the socket is closed
+with 4403.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from gateway.api.queries import item_id
 from gateway.api.testing import CapturedCall
 from gateway.api.types import Execution
 from gateway.core.clock import utcnow
-from gateway.service import captures, reads
+from gateway.service import captures
 
 RECHECK = 30.0  # seconds between checks of an open connection's token
 
@@ -47,26 +48,14 @@ class Subscription:
         checked = loop.time()
         async with info.context.runtime.events.watch(wanted) as watch:
             while True:
-                changes = await watch.next(timeout=RECHECK)
+                rows = await watch.next(timeout=RECHECK)
                 if watch.revoked.is_set() or loop.time() - checked >= RECHECK:
                     watch.revoked.clear()
                     checked = loop.time()
                     await _still_accepted(connection)
-                if not changes:
-                    continue
-                # One read for every change waiting: a busy server costs each subscription
-                # one query at a time, whatever the rate of changes.
-                rows = {
-                    row.id: row
-                    for row in await reads.executions_by_id(
-                        [change.execution_id for change in changes]
-                    )
-                }
-                for change in changes:
-                    row = rows.get(change.execution_id)
-                    if row is not None:
-                        info.context.loaders = Loaders()  # what they load is read afresh
-                        yield Execution.from_row(row)
+                for row in rows:
+                    info.context.loaders = Loaders()  # what they load is read afresh
+                    yield Execution.from_row(row)
 
     @strawberry.subscription(
         description=(

@@ -3,10 +3,10 @@ Subscriptions).
 
 A change is an execution's id, its workflow's id and its new status, published when the
 execution is created and whenever its status changes (its jobs are written with its end,
-so the finishing change covers them). Listeners read the execution itself when they need
-more; they never see the change's content beyond which execution to read.
+so the finishing change covers them). Watches get the execution as read after the change,
+never the change itself.
 
-- Without Redis (one embedded process) a change goes straight to the process's watches;
+- Without Redis (one embedded process) a change goes straight to the process's reader;
   with no watch open, publishing is one attribute test.
 - With Redis every process (servers and workers) publishes its changes on one channel,
   a batch of them in one PUBLISH, from a background task: the caller only appends to a
@@ -16,10 +16,19 @@ more; they never see the change's content beyond which execution to read.
   unreachable is lost (logged); executions themselves are not affected. A token
   revocation goes the same way, so every server's subscriptions check their tokens.
 
-Each watch is bounded: it holds at most `WATCH_BACKLOG` executions not yet read, one entry
-per execution (a newer change of the same execution replaces the older one: the reader
-reads the execution as it is now); past that the oldest waiting entry is dropped, so a
-slow reader skips changes instead of growing the server's memory.
+A process reads the executions of its changes once for all its watches: one reader task
+takes every change some watch wants, reads those executions in one query and offers the
+rows to the watches, whatever their number. Reads start at least `READ_INTERVAL` apart:
+what arrives meanwhile waits for the next one, so under load an execution's changes of
+that time are one entry (the execution as read), and an idle server reads at once. A
+change whose execution is gone (not kept) offers nothing. The reader holds at most
+`UNREAD_LIMIT` changes not yet read (past that the oldest is dropped); a read that fails
+is logged and its changes are skipped.
+
+Each watch is bounded: it holds at most `WATCH_BACKLOG` executions not yet taken, one entry
+per execution (a newer read of the same execution replaces the older one); past that the
+oldest waiting entry is dropped, so a slow listener skips changes instead of growing the
+server's memory.
 
 Captured calls (service/captures.py) go the same way, as a capture's id alone: a watch of
 a capture is woken and reads the capture's new calls itself.
@@ -34,6 +43,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 import orjson
 from redis.asyncio import Redis
@@ -41,10 +51,15 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from gateway.core.backoff import compute_backoff
+from gateway.core.errors import GatewayError
 from gateway.core.settings import Settings
+from gateway.core.stopping import Stop, stop_task
+from gateway.service import reads
 
 log = logging.getLogger("gateway.events")
 WATCH_BACKLOG = 256
+UNREAD_LIMIT = 4096  # changes waiting for the reader, all watches together
+READ_INTERVAL = 0.1  # seconds from one read's start to the next one's, at least
 REVOKED = b'"revoked"'  # in a batch, beside the changes: tokens were revoked
 CALL = "call"  # in a batch, ["call", capture id]: a capture recorded a call
 _CONNECTION_ERRORS = (RedisError, OSError, TimeoutError)
@@ -57,30 +72,46 @@ class Change:
     status: str
 
 
-class Watch:
-    """One listener's changes: of one workflow, or of all (`workflow_id` None)."""
+class Keyed(Protocol):
+    """What a watch needs of an entry: which execution, of which workflow."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def workflow_id(self) -> int: ...
+
+
+Entry = TypeVar("Entry", bound=Keyed)
+
+
+class Watch(Generic[Entry]):
+    """One listener's executions: of one workflow, or of all (`workflow_id` None)."""
 
     def __init__(self, workflow_id: int | None, backlog: int = WATCH_BACKLOG) -> None:
         self.workflow_id = workflow_id
         self.backlog = backlog
         self.dropped = 0
-        self._waiting: OrderedDict[uuid.UUID, Change] = OrderedDict()
+        self._waiting: OrderedDict[uuid.UUID, Entry] = OrderedDict()
         self._ready = asyncio.Event()
         self.revoked = asyncio.Event()
         """Set when admin tokens were revoked: the listener checks its own again."""
 
-    def offer(self, change: Change) -> None:
-        if self.workflow_id is not None and change.workflow_id != self.workflow_id:
+    def wants(self, workflow_id: int) -> bool:
+        return self.workflow_id is None or workflow_id == self.workflow_id
+
+    def offer(self, entry: Entry) -> None:
+        if not self.wants(entry.workflow_id):
             return
-        self._waiting.pop(change.execution_id, None)
-        self._waiting[change.execution_id] = change
+        self._waiting.pop(entry.id, None)
+        self._waiting[entry.id] = entry
         if len(self._waiting) > self.backlog:
             self._waiting.popitem(last=False)
             self.dropped += 1
         self._ready.set()
 
-    async def next(self, timeout: float | None = None) -> list[Change]:
-        """Every waiting change, oldest first, once there is one; none after `timeout`
+    async def next(self, timeout: float | None = None) -> list[Entry]:
+        """Every waiting entry, oldest first, once there is one; none after `timeout`
         seconds or a revocation."""
         if not self._waiting:
             self._ready.clear()
@@ -91,9 +122,9 @@ class Watch:
             finally:
                 ready.cancel()
                 revoked.cancel()
-        changes = list(self._waiting.values())
+        entries = list(self._waiting.values())
         self._waiting.clear()
-        return changes
+        return entries
 
 
 class Events:
@@ -102,7 +133,16 @@ class Events:
     def __init__(self, settings: Settings) -> None:
         self.channel = f"{settings.redis_prefix}:events"
         self.redis_url = settings.redis_url
-        self._watches: set[Watch] = set()
+        self._watches: dict[int | None, set[Watch[reads.ExecutionRecord]]] = {}
+        """Open watches by the workflow they follow (None: all)."""
+        self._unread: OrderedDict[uuid.UUID, Change] = OrderedDict()
+        self._arrived = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._halt = Stop()
+        self.reads = 0
+        """Reads of executions made for the watches (one per batch of changes)."""
+        self.skipped = 0
+        """Changes the reader dropped unread (past `UNREAD_LIMIT`, or a failed read)."""
         self._capture_watches: dict[int, set[asyncio.Event]] = {}
         self._redis: Redis | None = None
         self._outbox: list[bytes] = []
@@ -112,7 +152,8 @@ class Events:
 
     def __len__(self) -> int:
         """Open watches in this process (of executions and of captures)."""
-        return len(self._watches) + sum(len(w) for w in self._capture_watches.values())
+        executions = sum(len(each) for each in self._watches.values())
+        return executions + sum(len(each) for each in self._capture_watches.values())
 
     @property
     def active(self) -> bool:
@@ -124,12 +165,15 @@ class Events:
             self._redis = Redis.from_url(self.redis_url, socket_connect_timeout=2)
 
     async def stop(self) -> None:
+        if self._reader is not None:  # after the read at hand (core/stopping.py)
+            self._arrived.set()
+            await stop_task(self._reader, self._halt)
         for task in (self._listener, self._sender):
             if task is not None:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
-        self._listener = self._sender = None
+        self._listener = self._sender = self._reader = None
         if self._outbox and self._redis is not None:
             await self._send()
         if self._redis is not None:
@@ -179,8 +223,9 @@ class Events:
             self._post(REVOKED)
 
     def _revoke(self) -> None:
-        for watch in self._watches:
-            watch.revoked.set()
+        for watches in self._watches.values():
+            for watch in watches:
+                watch.revoked.set()
 
     def _post(self, item: bytes) -> None:
         self._outbox.append(item)
@@ -188,20 +233,67 @@ class Events:
             self._sender = asyncio.get_running_loop().create_task(self._send_waiting())
 
     @asynccontextmanager
-    async def watch(self, workflow_id: int | None) -> AsyncIterator[Watch]:
-        """A watch, open for the block; with Redis, subscribed before the block starts."""
-        watch = Watch(workflow_id)
+    async def watch(self, workflow_id: int | None) -> AsyncIterator[Watch[reads.ExecutionRecord]]:
+        """A watch of executions as read after each of their changes, open for the block;
+        with Redis, subscribed before the block starts."""
+        watch: Watch[reads.ExecutionRecord] = Watch(workflow_id)
         if self._redis is not None:
             await self._listen()
-        self._watches.add(watch)
+        self._watches.setdefault(workflow_id, set()).add(watch)
         try:
             yield watch
         finally:
-            self._watches.discard(watch)
+            watches = self._watches[workflow_id]
+            watches.discard(watch)
+            if not watches:
+                del self._watches[workflow_id]
 
     def _deliver(self, change: Change) -> None:
-        for watch in self._watches:
-            watch.offer(change)
+        """Queue a change some watch wants for the reader (a newer change of the same
+        execution replaces a waiting one)."""
+        if change.workflow_id not in self._watches and None not in self._watches:
+            return
+        self._unread.pop(change.execution_id, None)
+        self._unread[change.execution_id] = change
+        if len(self._unread) > UNREAD_LIMIT:
+            self._unread.popitem(last=False)
+            self.skipped += 1
+        self._arrived.set()
+        if (self._reader is None or self._reader.done()) and not self._halt.is_set():
+            self._reader = asyncio.get_running_loop().create_task(
+                self._read_changes(), name="events-reader"
+            )
+
+    async def _read_changes(self) -> None:
+        """Forever: wait for changes, read their executions once, offer the rows to every
+        watch; changes that arrive during a read or within `READ_INTERVAL` of its start
+        make the next batch."""
+        loop = asyncio.get_running_loop()
+        last = -READ_INTERVAL
+        while True:
+            await self._arrived.wait()
+            pause = last + READ_INTERVAL - loop.time()
+            if self._halt.is_set() or (pause > 0 and await self._halt.wait(pause)):
+                return
+            last = loop.time()
+            self._arrived.clear()
+            changes, self._unread = self._unread, OrderedDict()
+            try:
+                self.reads += 1
+                rows = {row.id: row for row in await reads.executions_by_id(changes)}
+            except GatewayError as exc:
+                self.skipped += len(changes)
+                log.warning("%d execution changes not read: %s", len(changes), exc)
+                continue
+            for execution_id in changes:
+                row = rows.get(execution_id)
+                if row is not None:  # gone (not kept): nothing to send
+                    self._offer(row)
+
+    def _offer(self, row: reads.ExecutionRecord) -> None:
+        for key in (row.workflow_id, None):
+            for watch in self._watches.get(key, ()):
+                watch.offer(row)
 
     async def _send_waiting(self) -> None:
         try:

@@ -11,7 +11,7 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +259,32 @@ async def test_subscriptions_per_connection_are_bounded(database_url: str, tmp_p
         with pytest.raises(ConnectionClosed) as closed:
             await client.receive()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.timeout(60)
+async def test_fifty_subscriptions_of_one_workflow_each_get_every_change(
+    database_url: str, tmp_path: Path
+) -> None:
+    sockets = 5  # of MAX_SUBSCRIPTIONS operations each
+    async with serve(database_url, tmp_path) as server, AsyncExitStack() as stack:
+        github = await workflow_id(server, "github-router")
+        clients = [await stack.enter_async_context(subscriber(server)) for _ in range(sockets)]
+        operations = {
+            client: {await client.subscribe(github) for _ in range(MAX_SUBSCRIPTIONS)}
+            for client in clients
+        }
+        await subscriptions_open(server, sockets * MAX_SUBSCRIPTIONS)
+
+        # The GitHub router is sync: each call is one change, its finished record.
+        calls = [await call(server, GITHUB, {"zen": str(n)}, **PING) for n in range(3)]
+        for client, mine in operations.items():
+            got: dict[str, list[str]] = {operation: [] for operation in mine}
+            while any(len(ids) < len(calls) for ids in got.values()):
+                message = await client.receive()
+                assert message["type"] == "next" and message["id"] in mine, message
+                got[message["id"]].append(message["payload"]["data"]["executionChanged"]["id"])
+            assert all(sorted(ids) == sorted(calls) for ids in got.values()), got
 
 
 @pytest.mark.postgres_only

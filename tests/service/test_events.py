@@ -1,24 +1,30 @@
-"""The events bus in one process: a watch's filter, its bound, and publishing with nobody
-listening."""
+"""The events bus in one process: a watch's filter and its bound, publishing with nobody
+listening, and the one read per batch of changes that every watch shares."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 
-from gateway.service.events import WATCH_BACKLOG, Change, Events, Watch
-from tests.support import make_settings
+from gateway.service.events import WATCH_BACKLOG, Events, Watch
+from gateway.service.reads import ExecutionRecord
+from tests.api.client import Statements, data
+from tests.support import Gateway, make_settings
 
 
-def change(
-    workflow_id: int = 1, status: str = "QUEUED", execution_id: uuid.UUID | None = None
-) -> Change:
-    return Change(execution_id or uuid.uuid4(), workflow_id, status)
+@dataclass(frozen=True)
+class Row:
+    """An entry as a watch sees it: an execution's id and its workflow's."""
+
+    workflow_id: int = 1
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 async def test_a_watch_gets_its_workflow_only_in_order() -> None:
-    watch = Watch(workflow_id=1)
-    first, other, second = change(1), change(2), change(1)
+    watch: Watch[Row] = Watch(workflow_id=1)
+    first, other, second = Row(1), Row(2), Row(1)
     for each in (first, other, second):
         watch.offer(each)
 
@@ -26,73 +32,87 @@ async def test_a_watch_gets_its_workflow_only_in_order() -> None:
     assert await watch.next(timeout=0) == []
 
 
-async def test_a_newer_change_of_a_waiting_execution_replaces_it() -> None:
-    watch = Watch(workflow_id=None)
+async def test_a_newer_read_of_a_waiting_execution_replaces_it() -> None:
+    watch: Watch[Row] = Watch(workflow_id=None)
     execution = uuid.uuid4()
-    later = change(status="STARTED")
-    watch.offer(change(execution_id=execution))
+    later, newest = Row(), Row(id=execution)
+    watch.offer(Row(id=execution))
     watch.offer(later)
-    watch.offer(change(status="RESOLVED", execution_id=execution))
+    watch.offer(newest)
 
-    # The execution went to the back with its newest change.
-    assert await watch.next() == [later, Change(execution, 1, "RESOLVED")]
+    # The execution went to the back with its newest read.
+    assert await watch.next() == [later, newest]
 
 
-async def test_a_slow_watch_drops_its_oldest_changes_past_the_backlog() -> None:
-    watch = Watch(workflow_id=None)
-    changes = [change() for _ in range(WATCH_BACKLOG + 10)]
-    for each in changes:
+async def test_a_slow_watch_drops_its_oldest_entries_past_the_backlog() -> None:
+    watch: Watch[Row] = Watch(workflow_id=None)
+    rows = [Row() for _ in range(WATCH_BACKLOG + 10)]
+    for each in rows:
         watch.offer(each)
 
     assert watch.dropped == 10
-    assert await watch.next(timeout=0) == changes[10:]
+    assert await watch.next(timeout=0) == rows[10:]
     assert await watch.next(timeout=0) == []
 
 
-async def test_publishing_reaches_open_watches_only_and_costs_nothing_unheard() -> None:
+async def test_a_revocation_wakes_every_watch_with_nothing() -> None:
     events = Events(make_settings("sqlite://unused.db"))
     await events.start()
     assert not events.active
-    events.publish(uuid.uuid4(), 1, "QUEUED")  # nobody: dropped at once
 
-    async with events.watch(None) as watch:
-        assert events.active and len(events) == 1
-        published = uuid.uuid4()
-        events.publish(published, 7, "STARTED")
-        assert await watch.next(timeout=0) == [Change(published, 7, "STARTED")]
+    async with events.watch(None) as everything, events.watch(7) as seven:
+        assert events.active and len(events) == 2
         events.revoked()
-        assert await watch.next(timeout=5) == [] and watch.revoked.is_set()
+        for watch in (everything, seven):
+            assert await watch.next(timeout=5) == [] and watch.revoked.is_set()
 
     assert len(events) == 0 and not events.active
     await events.stop()
 
 
-async def test_a_captured_call_wakes_its_capture_watches_only() -> None:
-    events = Events(make_settings("sqlite://unused.db"))
-    await events.start()
-    async with events.watch_capture(5) as five, events.watch_capture(6) as six:
-        assert len(events) == 2
-        events.captured(5)
-        assert five.is_set() and not six.is_set()
-    assert len(events) == 0
-    events.captured(5)  # nobody watches: nothing to wake
+SYNC = """
+key: %s
+sync: true
+nodes: [{key: done, type: end, config: {endStatus: 1}}]
+"""
+WORKFLOW_ID = "query ($key: String) { workflow(key: $key) { id } }"
 
 
-async def test_a_captured_call_reaches_another_process_through_redis(redis_url: str) -> None:
-    prefix = f"events-{uuid.uuid4().hex}"
-    listening = Events(
-        make_settings("sqlite://unused.db", redis_url=redis_url, redis_prefix=prefix)
-    )
-    recording = Events(
-        make_settings("sqlite://unused.db", redis_url=redis_url, redis_prefix=prefix)
-    )
-    await listening.start()
-    await recording.start()
-    try:
-        async with listening.watch_capture(5) as woken:  # subscribed once the block starts
-            recording.captured(6)
-            recording.captured(5)
-            await asyncio.wait_for(woken.wait(), timeout=10)
-    finally:
-        await recording.stop()
-        await listening.stop()
+def reads_by_id(statements: Statements) -> list[str]:
+    """The statements that read executions by their ids."""
+    return [sql for sql in statements.sql if 'FROM "executions"' in sql and '"id" IN' in sql]
+
+
+async def until_seen(watch: Watch[ExecutionRecord], count: int) -> list[uuid.UUID]:
+    seen: list[uuid.UUID] = []
+    async with asyncio.timeout(20):
+        while len(seen) < count:
+            seen += [row.id for row in await watch.next()]
+    return seen
+
+
+async def test_every_watch_gets_the_rows_of_one_read_per_batch(
+    gateway: Gateway, statements: Statements
+) -> None:
+    await gateway.apply(SYNC % "alpha", SYNC % "beta")
+    alpha = int((await data(gateway, WORKFLOW_ID, key="alpha"))["workflow"]["id"])
+    events = gateway.runtime.events
+    await gateway.post("alpha", json={})  # nobody listens: nothing is read
+    assert events.reads == 0
+
+    async with AsyncExitStack() as stack:
+        watches = [await stack.enter_async_context(events.watch(alpha)) for _ in range(50)]
+        everything = await stack.enter_async_context(events.watch(None))
+        statements.sql.clear()
+        gone = uuid.uuid4()
+        events.publish(gone, alpha, "QUEUED")  # an execution not stored: nothing offered
+        first = (await gateway.post("alpha", json={})).headers["x-execution-id"]
+        second = (await gateway.post("beta", json={})).headers["x-execution-id"]
+
+        for watch in watches:
+            assert [row.id for row in await watch.next(timeout=20)] == [uuid.UUID(first)]
+        assert await until_seen(everything, 2) == [uuid.UUID(first), uuid.UUID(second)]
+
+    # Three changes, at most three reads, whatever the number of watches.
+    assert 1 <= events.reads <= 3
+    assert len(reads_by_id(statements)) == events.reads
