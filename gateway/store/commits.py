@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -200,13 +200,6 @@ def _trip_results(ops: Sequence[Operation], done: Done, known: Known) -> list[An
     claimed = {c.id: c for rows in done.claimed for c in claimed_rows(rows, known)}
     _hand_out(ops, claimed, results)
     return results
-
-
-def commit_in_thread(run: Callable[[Trip], Done], ops: Sequence[Operation]) -> list[Any]:
-    """Commit `ops` (all `in_one_trip`) with `run`, in the database thread
-    (`sqlite_trip.drain`)."""
-    trip, known = _trip(ops)
-    return _trip_results(ops, run(trip), known)
 
 
 def _inserts_only(ops: Sequence[Operation]) -> bool:

@@ -7,11 +7,6 @@ BEGIN), and while the loop is busy answering calls each trip waits its turn, so 
 takes several times the database's own work. Here the statements are prepared on the loop
 and run by one function in that thread: one trip per commit.
 
-`drain` goes one step further: the thread itself takes the next pending batch as soon as
-a commit ends and prepares its statements there, instead of handing back to the event
-loop and waiting for the loop to hand the next batch over, which left the database idle
-while accepted calls waited for their commit.
-
 This uses two private attributes (`available`): Tortoise's SQLite client's connection
 lock, held so that no other query runs inside this transaction, and aiosqlite's `_execute`,
 which runs a function in its thread. So it is a shortcut, taken only while
@@ -23,10 +18,9 @@ through a Tortoise transaction (`commits.commit`). What it saves is in docs/arch
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from tortoise import connections
 
@@ -77,50 +71,6 @@ async def commit(trip: Trip) -> Done:
         connection = client._connection
         done: Done = await connection._execute(_run, connection._conn, trip)
         return done
-
-
-B = TypeVar("B")
-
-
-@dataclass
-class Drain(Generic[B]):
-    """How `drain` takes and commits batches, all called in the database thread:
-    `take()` removes the next batch from what is pending (empty: nothing to do),
-    `commit(run, batch)` writes it with `run` (a `Trip` → `Done` in the open connection) and
-    returns its results, `deliver(batch, results)` hands them to the event loop."""
-
-    take: Callable[[], Sequence[B]]
-    commit: Callable[[Callable[[Trip], Done], Sequence[B]], Any]
-    deliver: Callable[[Sequence[B], Any], None]
-
-
-async def drain(how: Drain[B], budget: float = 0.05) -> tuple[Sequence[B], Exception] | None:
-    """Commit pending batches one after another in the database thread until none is left
-    or `budget` seconds have passed (other queries wait for the connection meanwhile).
-    A batch that fails ends the drain and comes back with its error, undelivered."""
-    client = _client()
-    async with client._lock:
-        connection = client._connection
-        failed: tuple[Sequence[B], Exception] | None = await connection._execute(
-            _drain, connection._conn, how, budget
-        )
-        return failed
-
-
-def _drain(
-    db: sqlite3.Connection, how: Drain[B], budget: float
-) -> tuple[Sequence[B], Exception] | None:
-    deadline = time.monotonic() + budget
-    while time.monotonic() < deadline:
-        batch = how.take()
-        if not batch:
-            break
-        try:
-            results = how.commit(lambda trip: _run(db, trip), batch)
-        except Exception as exc:
-            return batch, exc
-        how.deliver(batch, results)
-    return None
 
 
 def _run(db: sqlite3.Connection, trip: Trip) -> Done:

@@ -14,12 +14,11 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Sequence
-from contextlib import suppress
 from typing import Any
 
 from gateway.core.errors import GatewayError
 from gateway.core.stopping import STOP_GRACE
-from gateway.store import commits, sqlite_trip
+from gateway.store import commits
 from gateway.store.errors import translate
 from gateway.store.operations import Operation
 
@@ -30,9 +29,7 @@ Pending = tuple[Operation, "asyncio.Future[Any]"]
 class ExecutionWriter:
     def __init__(self, max_batch: int = 500) -> None:
         self.max_batch = max_batch
-        # Thread rule: the event loop appends here; the front is taken on the loop, except
-        # during `sqlite_trip.drain`, when only the database thread takes it
-        # (`_take_one_trip`). A deque's append and popleft are atomic across threads.
+        # Thread rule: touched on the event loop only (no database thread takes from it).
         self._pending: deque[Pending] = deque()
         self._unsettled: set[asyncio.Future[Any]] = set()
         self._wake = asyncio.Event()
@@ -99,11 +96,6 @@ class ExecutionWriter:
 
     async def _flush(self) -> None:
         while self._pending:
-            if commits.in_one_trip(self._pending[0][0]) and sqlite_trip.available():
-                failed = await sqlite_trip.drain(self._drain_plan())
-                if failed is not None:
-                    await self._failed(list(failed[0]), failed[1])
-                continue
             count = min(len(self._pending), self.max_batch)
             batch = [self._pending.popleft() for _ in range(count)]
             try:
@@ -112,26 +104,6 @@ class ExecutionWriter:
                 await self._failed(batch, exc)
             else:
                 _resolve(batch, results)
-
-    def _drain_plan(self) -> sqlite_trip.Drain[Pending]:
-        loop = asyncio.get_running_loop()
-
-        def commit(run: Any, batch: Sequence[Pending]) -> Any:
-            return commits.commit_in_thread(run, [op for op, _ in batch])
-
-        def deliver(batch: Sequence[Pending], results: Any) -> None:
-            with suppress(RuntimeError):  # the loop is closed: nobody waits any more
-                loop.call_soon_threadsafe(_resolve, batch, results)
-
-        return sqlite_trip.Drain(self._take_one_trip, commit, deliver)
-
-    def _take_one_trip(self) -> list[Pending]:
-        """The pending writes from the front that one trip can commit. In the database
-        thread (the thread rule above): the loop only appends meanwhile."""
-        pending, batch = self._pending, list[Pending]()
-        while pending and len(batch) < self.max_batch and commits.in_one_trip(pending[0][0]):
-            batch.append(pending.popleft())
-        return batch
 
     async def _failed(self, batch: list[Pending], exc: Exception) -> None:
         error = exc if isinstance(exc, GatewayError) else translate(commits.WRITE, exc)

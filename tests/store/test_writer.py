@@ -50,7 +50,7 @@ async def test_writes_queued_during_commits_are_each_committed_once(
     settings_factory: SettingsFactory,
 ) -> None:
     # Twenty callers each write one execution after another: every write after the first is
-    # queued while other commits run (on SQLite, while the database thread drains the queue).
+    # queued while other commits run.
     async with running_gateway(settings_factory(executor_concurrency=0)) as gateway:
         version = await a_version(gateway)
         writer = ExecutionWriter(max_batch=7)
