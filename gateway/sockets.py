@@ -40,7 +40,13 @@ class TimedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # One timer per connection, moved lazily: arming sets the deadline and what to call
+        # then; the timer, when it fires early, waits again for the deadline. A request on a
+        # kept-alive connection then schedules no timer of its own.
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._due = 0.0
+        self._on_due: Any = None
         self._in_head = False
         self._body_seen = 0
         self._body_mark = 0
@@ -50,7 +56,10 @@ class TimedProtocol(HttpToolsProtocol):
         self._arm(self.header_timeout, self._head_late)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._on_due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
@@ -69,24 +78,36 @@ class TimedProtocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._on_due = None
         super().on_message_complete()
 
     def _arm(self, delay: float, callback: Any) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(delay, callback)
-
-    def _disarm(self) -> None:
+        self._due = self.loop.time() + delay
+        self._on_due = callback
+        if self._timer is not None and self._timer_at <= self._due:
+            return  # fires first, then waits for the rest
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self._timer_at = self._due
+        self._timer = self.loop.call_at(self._due, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        if self._on_due is None:
+            return  # disarmed: the next arming schedules again
+        if self.loop.time() < self._due:
+            self._schedule()
+            return
+        callback, self._on_due = self._on_due, None
+        callback()
 
     def _head_late(self) -> None:
-        self._timer = None
         self._close(answer=self._in_head)
 
     def _body_window(self) -> None:
-        self._timer = None
         brought = self._body_seen - self._body_mark
         if not self.flow.read_paused and brought < self.body_min_rate * self.body_timeout:
             started = self.cycle is not None and self.cycle.response_started

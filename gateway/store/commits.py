@@ -1,6 +1,8 @@
 """How a batch of the writer's operations is committed, in one transaction.
 
-Two ways, the first that fits the batch:
+Three ways, the first that fits the batch:
+- on SQLite, the common kinds (new executions without a de-duplication key, claims, plain
+  finishes) as one function in the database thread (`sqlite_trip.py`, a shortcut);
 - on PostgreSQL, a batch of only new executions without jobs or keys as one statement in
   one round trip (`pg_trip.py`, a shortcut);
 - anything else through a Tortoise transaction, statement by statement (`commit`).
@@ -17,11 +19,19 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from gateway.store import pg_trip
+from gateway.store import pg_trip, sqlite_trip
 from gateway.store.claims import Claimed, Known, claim_statement, claimed_rows
 from gateway.store.dedup import insert_claims, settle_key
 from gateway.store.errors import translated
-from gateway.store.finishes import FinishExecution, finish_one, finish_plain, plain
+from gateway.store.finishes import (
+    SQLITE_BATCH_UPDATE,
+    FinishExecution,
+    finish_one,
+    finish_plain,
+    plain,
+    plain_jobs,
+    plain_statements,
+)
 from gateway.store.operations import ClaimBatch, ClaimKey, NewExecution, Operation, SettleKey
 from gateway.store.rows import (
     EXECUTION_COLUMNS,
@@ -32,8 +42,10 @@ from gateway.store.rows import (
     job_values,
     pg_inserts,
     sqlite_chunks,
+    sqlite_inserts,
     to_json,
 )
+from gateway.store.sqlite_trip import Done, Trip
 
 WRITE = "write executions"
 _CLAIM_CHUNK = 5000
@@ -103,7 +115,12 @@ async def commit_isolated(ops: list[Operation]) -> list[Any]:
     can leave its transaction in the task's context (returning the broken connection to the
     pool raises before the context is reset); in a child task that leak dies with the task
     instead of poisoning every later commit of the long-lived flusher. A commit in one
-    PostgreSQL trip opens no Tortoise transaction and needs no task."""
+    SQLite or PostgreSQL trip opens no Tortoise transaction and needs no task."""
+    if all(in_one_trip(op) for op in ops) and sqlite_trip.available():
+        trip, known = _trip(ops)
+        async with translated(WRITE):
+            done = await sqlite_trip.commit(trip)
+        return _trip_results(ops, done, known)
     if _inserts_only(ops) and pg_trip.available():
         async with translated(WRITE):
             inserts = [op for op in ops if isinstance(op, NewExecution)]
@@ -151,6 +168,38 @@ def _hand_out(
     for index, op in enumerate(ops):
         if isinstance(op, ClaimBatch):
             results[index] = [claimed.pop(i) for i in op.ids if i in claimed]
+
+
+def in_one_trip(op: Operation) -> bool:
+    """Whether `op` is of the common kinds `sqlite_trip` runs: a new execution without a
+    de-duplication key, a claim, a plain finish."""
+    return SQLITE_BATCH_UPDATE and (
+        isinstance(op, ClaimBatch)
+        or (isinstance(op, NewExecution) and op.dedup is None)
+        or (isinstance(op, FinishExecution) and plain(op))
+    )
+
+
+def _trip(ops: Sequence[Operation]) -> tuple[Trip, Known]:
+    inserts = [op for op in ops if isinstance(op, NewExecution)]
+    finishes = [op for op in ops if isinstance(op, FinishExecution)]
+    jobs = [row for new in inserts for row in job_values(new.id, new.jobs)]
+    claims, known = _claim_statements("sqlite", ops)
+    writes = [statement for part in _new_rows(inserts) for statement in sqlite_inserts(*part)]
+    trip = Trip(
+        writes=writes + sqlite_inserts("jobs", JOB_COLUMNS, jobs),
+        claims=claims,
+        finishes=plain_statements("sqlite", finishes),
+        after=lambda finished: sqlite_inserts("jobs", JOB_COLUMNS, plain_jobs(finishes, finished)),
+    )
+    return trip, known
+
+
+def _trip_results(ops: Sequence[Operation], done: Done, known: Known) -> list[Any]:
+    results: list[Any] = [None] * len(ops)
+    claimed = {c.id: c for rows in done.claimed for c in claimed_rows(rows, known)}
+    _hand_out(ops, claimed, results)
+    return results
 
 
 def _inserts_only(ops: Sequence[Operation]) -> bool:

@@ -73,6 +73,26 @@ async def test_slow_and_idle_sockets_are_closed_and_calls_keep_flowing(
     assert set(idle_ends) == {b""}  # nothing sent, nothing answered: just closed
 
 
+@pytest.mark.sqlite_only  # about sockets, not the database
+async def test_a_slow_second_request_on_a_kept_alive_connection_gets_408(
+    database_url: str, tmp_path: Path
+) -> None:
+    # The timers of a connection's first request do not cover its second one's head.
+    body = b'{"type": "url_verification", "challenge": "c-1"}'
+    head = f"POST {SLACK} HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n"
+    async with serve(database_url, tmp_path, **TIMEOUTS) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
+        first = await reader.readuntil(b'"c-1"}')
+        writer.write(f"POST {SLACK} HTTP/1.1\r\nhost: gateway\r\nx-slow: ".encode())
+        await writer.drain()
+        async with asyncio.timeout(30):
+            end = await until_closed(reader)
+        writer.close()
+    assert first.startswith(b"HTTP/1.1 200 OK")
+    assert end.split(b"\r\n")[0] == b"HTTP/1.1 408 Request Timeout"
+
+
 @pytest.mark.sqlite_only
 async def test_an_idle_keep_alive_connection_is_closed(database_url: str, tmp_path: Path) -> None:
     async with serve(database_url, tmp_path, **TIMEOUTS) as server:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
+from gateway.core import shortcuts
 from gateway.core.clock import utcnow
 from gateway.core.errors import Conflict
 from gateway.core.ids import new_id
@@ -14,6 +17,7 @@ from gateway.store.finishes import FinishExecution
 from gateway.store.models import Execution, Job
 from gateway.store.operations import ClaimBatch, NewExecution
 from gateway.store.writer import ExecutionWriter
+from tests.api.client import Statements
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
 
@@ -150,6 +154,26 @@ async def test_finishes_in_one_batch_apply_only_to_executions_still_claimed(
     assert [rows[i].status for i in ids] == ["RESOLVED", "CANCELED", "RESOLVED"]
     assert rows[ids[0]].finished_at is not None and rows[ids[0]].lease_until is None
     assert sorted(str(j) for j in jobs) == sorted([ids[0], ids[2]])
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("on", [True, False], ids=["shortcuts", "plain"])
+async def test_a_common_commit_is_one_trip_while_the_shortcuts_are_on(
+    settings_factory: SettingsFactory, statements: Statements, on: bool
+) -> None:
+    # New executions, claims and plain finishes are written in one call to SQLite's thread
+    # (no statement goes through Tortoise); with the shortcuts off, through Tortoise.
+    was = shortcuts.enabled()
+    try:
+        async with running_gateway(settings_factory(executor_concurrency=0, shortcuts=on)) as gw:
+            version = await a_version(gw)
+            statements.sql.clear()
+            await asyncio.gather(*(gw.runtime.writer.write_soon(new(version)) for _ in range(3)))
+            assert await Execution.filter(status=ExecutionStatus.QUEUED).count() == 4
+            inserts = [sql for sql in statements.sql if sql.lstrip().startswith("INSERT")]
+            assert bool(inserts) is not on
+    finally:
+        shortcuts.configure(was)
 
 
 async def test_a_claim_takes_what_its_claimer_knows_and_reads_the_rest(
