@@ -326,6 +326,25 @@ async def test_executions_table_show_and_replay(
     new_id = first.rsplit(" ", 1)[1]
     assert second.startswith(f"{new_id}  strict ") and " FAILED " in second
     assert f"replayOf: {failed}" in replayed.stdout
+    twice = cli(
+        database_url, tmp_path, "executions", "replay", failed, GATEWAY_SECRET_KEY=TEST_SECRET_KEY
+    )
+    assert twice.returncode == 0, twice.stderr
+    assert twice.stdout.splitlines()[0] == (
+        f"{failed} was replayed before as {new_id} (--again for another replay)"
+    )
+    again = cli(
+        database_url,
+        tmp_path,
+        "executions",
+        "replay",
+        failed,
+        "--again",
+        GATEWAY_SECRET_KEY=TEST_SECRET_KEY,
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(f"replayed {failed} as ")
+    assert new_id not in again.stdout.splitlines()[0]
 
     missing = cli(database_url, tmp_path, "executions", "show", "not-an-id")
     assert missing.returncode == 1

@@ -267,10 +267,26 @@ class Mutation:
             info.context.changed()
         return [WorkflowChange.from_change(change, info) for change in changes]
 
-    @strawberry.mutation(description="Run an execution's request again, on the current version")
-    async def replay_execution(self, info: Info, id: strawberry.ID) -> Execution:
+    @strawberry.mutation(
+        description="Run an execution's request again, as a new execution on the current "
+        "version; sent twice, the second answers the first's replay unless `again`. It sends "
+        "the original's Idempotency-Keys unless freshIdempotencyKey"
+    )
+    async def replay_execution(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        again: bool = False,
+        fresh_idempotency_key: bool = False,
+    ) -> Execution:
         runtime = info.context.runtime
-        row = await executions.replay(execution_id(id), runtime.executor, runtime.events)
+        row, _ = await executions.replay(
+            execution_id(id),
+            runtime.executor,
+            runtime.events,
+            again=again,
+            fresh_key=fresh_idempotency_key,
+        )
         return Execution.from_row(row)
 
     @strawberry.mutation(

@@ -232,7 +232,7 @@ class Workflow:
     sync: bool
     version: int = strawberry.field(description="Bumped by every change of what runs")
     options: JSON = strawberry.field(
-        description="timeout (ms), keepExecutions, onWorkerLost, retry, onFailure"
+        description="timeout (ms), keepExecutions, onWorkerLost, retry, onFailure, maxOutbound"
     )
     created_at: datetime
     updated_at: datetime

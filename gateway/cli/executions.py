@@ -33,6 +33,12 @@ def add_parser(sub: Any) -> None:
         "replay", help="run an execution's request again on its workflow's current version"
     )
     replay.add_argument("id", metavar="ID")
+    replay.add_argument(
+        "--again", action="store_true", help="a new replay even when it was replayed before"
+    )
+    replay.add_argument(
+        "--fresh-key", action="store_true", help="new Idempotency-Keys, not the original's"
+    )
 
 
 def _json(value: Any) -> str:
@@ -92,26 +98,36 @@ async def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _replay(execution_id: uuid.UUID, settings: Settings) -> int:
+async def _replay(execution_id: uuid.UUID, args: argparse.Namespace, settings: Settings) -> int:
     """The replay runs in this process with the embedded executor (or goes to the workers
-    when GATEWAY_REDIS_URL is set); its result is shown."""
+    when GATEWAY_REDIS_URL is set); its result is shown. Replayed before (and no `--again`),
+    the earlier replay is shown."""
     runtime = Runtime(dataclasses.replace(settings, workflows_dir=None))
     await runtime.start()
     try:
-        row = await executions.replay(execution_id, runtime.executor, runtime.events)
-        if not settings.redis_url:
+        row, created = await executions.replay(
+            execution_id,
+            runtime.executor,
+            runtime.events,
+            again=args.again,
+            fresh_key=args.fresh_key,
+        )
+        if created and not settings.redis_url:
             await runtime.executor.join()
         item = await executions.one(row.id)
     finally:
         await runtime.stop()
-    print(f"replayed {execution_id} as {row.id}")
+    if created:
+        print(f"replayed {execution_id} as {row.id}")
+    else:
+        print(f"{execution_id} was replayed before as {row.id} (--again for another replay)")
     _print_one(item)
     return 0
 
 
 async def cmd_executions(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "replay":
-        return await _replay(_execution_id(args.id), settings)
+        return await _replay(_execution_id(args.id), args, settings)
 
     async def work() -> int:
         if args.action != "show":

@@ -162,6 +162,9 @@ class RunContext:
     key_id: str = ""
     """The execution id idempotency keys derive from when not this one's: a replay's
     original (`replayOf` in its context), so a downstream that de-duplicates sees a repeat."""
+    workflow: str = ""
+    max_outbound: int | None = None
+    """The workflow's bound on its calls in flight in this process (`options.maxOutbound`)."""
 
 
 class NodeType:

@@ -137,12 +137,14 @@ class Processor:
         clock: Callable[[], datetime] = utcnow,
         resume: dict[str, Any] | None = None,
         key_id: str = "",
+        max_outbound: int | None = None,
     ) -> None:
         self.plan = plan
         self.execution_id = execution_id
         self.workflow = workflow
         self.version_id = version_id
         self.key_id = key_id
+        self.max_outbound = max_outbound
         self.jobs: list[JobRecord] = []
         self.results: dict[str, Any] = dict(resume.get("results") or {}) if resume else {}
         self.iterations = 0
@@ -253,6 +255,8 @@ class Processor:
                     branches,
                     self.deadline,
                     key_id=self.key_id,
+                    workflow=self.workflow,
+                    max_outbound=self.max_outbound,
                 )
                 try:
                     outcome = await step.node.execute(self.scope(frame.scopes), run)

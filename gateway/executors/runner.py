@@ -118,6 +118,7 @@ class Runner:
             version_id=workflow.version_id,
             resume=claimed.state,
             key_id=str(claimed.context.get("replayOf") or ""),
+            max_outbound=workflow.max_outbound,
         )
         try:
             result = await self._run_leased(execution_id, workflow, processor)

@@ -187,10 +187,13 @@ class Request(NodeType):
             scope = {**scope, credentials.ROOT: secrets}
         key = idempotency_key(run.key_id or run.execution_id, run.node_key, run.position)
         call = self.call(scope, key)
+        share = None
+        if run.max_outbound is not None:
+            share = outbound.Share(run.workflow, run.max_outbound)
         tries = 0
         while True:
             tries += 1
-            failure, result, message, retry_after = await self._try(call, run, secrets)
+            failure, result, message, retry_after = await self._try(call, run, secrets, share)
             if failure is None:
                 return Done(result)
             wait = self._next_wait(failure, tries, retry_after, run.deadline)
@@ -201,13 +204,17 @@ class Request(NodeType):
             await asyncio.sleep(wait)
 
     async def _try(
-        self, call: outbound.Call, run: RunContext, secrets: dict[str, str]
+        self,
+        call: outbound.Call,
+        run: RunContext,
+        secrets: dict[str, str],
+        share: outbound.Share | None = None,
     ) -> tuple[str | int | None, Any, str, str | None]:
         """One try: (what failed — `network`, `timeout`, `other` or the status — or None,
         the result, the error message, the answer's Retry-After); credentials redacted."""
         at = utcnow().isoformat()
         try:
-            reply = await outbound.current().send(call)
+            reply = await outbound.current().send(call, share)
         except outbound.RequestFailed as exc:
             error = credentials.redact(str(exc), secrets)
             run.attempts.append({"at": at, "outcome": exc.kind, "error": error})

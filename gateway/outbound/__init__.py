@@ -1,6 +1,15 @@
 """Outbound HTTP: the request-forgery guard (`guard`) and the shared client (`client`)."""
 
-from gateway.outbound.client import Call, Outbound, Reply, RequestFailed, current, start, stop
+from gateway.outbound.client import (
+    Call,
+    Outbound,
+    Reply,
+    RequestFailed,
+    Share,
+    current,
+    start,
+    stop,
+)
 from gateway.outbound.guard import AllowList, TargetRefused
 
 __all__ = [
@@ -9,6 +18,7 @@ __all__ = [
     "Outbound",
     "Reply",
     "RequestFailed",
+    "Share",
     "TargetRefused",
     "current",
     "start",

@@ -5,6 +5,9 @@ makes one call: it resolves and checks the host (`guard.resolve`), connects to t
 address (the URL's host is replaced by the address; `Host` and, for https, the TLS server
 name and certificate check keep the original name), and follows redirects itself, at most
 `MAX_REDIRECTS`, checking every hop the same way. Cookies are never kept between calls.
+At most `per_host` calls are in flight to one host:port, and, when the call names a
+`Share` (a workflow's `options.maxOutbound`), at most its `limit` for that workflow; the
+waits for either come before the call's timeout starts.
 httpx errors are translated here: a refused target is `TargetRefused`, a call that could
 not complete (connection, timeout, too large) is `RequestFailed`.
 """
@@ -27,6 +30,8 @@ from opentelemetry.trace import SpanKind
 from gateway.core import tracing
 from gateway.core.errors import NodeFailure
 from gateway.outbound.guard import AllowList, TargetRefused, resolve
+
+log = logging.getLogger("gateway.outbound")
 
 MAX_REDIRECTS = 5
 MAX_RESPONSE = 10 * 1024 * 1024
@@ -61,6 +66,14 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Share:
+    """A bound on calls in flight for one workflow (its key), in this process."""
+
+    workflow: str
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     status: int
     headers: dict[str, str]
@@ -90,6 +103,9 @@ class Outbound:
         # (not against its timeout) instead of opening one more connection to a downstream
         # that is already slow (docs/nodes.md).
         self._slots: dict[tuple[str, int], asyncio.Semaphore] = {}
+        # Per workflow key: its limit and slots. A new limit gets new slots (calls holding
+        # the old ones release them there), so a changed `maxOutbound` applies at once.
+        self._shares: dict[str, tuple[int, asyncio.Semaphore]] = {}
         self.client = httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
@@ -101,7 +117,29 @@ class Outbound:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def send(self, call: Call) -> Reply:
+    async def send(self, call: Call, share: Share | None = None) -> Reply:
+        """Make the call, following redirects; with `share`, after a slot of the
+        workflow's is free (held across the redirects)."""
+        if share is None:
+            return await self._send(call)
+        async with self._share(share):
+            return await self._send(call)
+
+    @asynccontextmanager
+    async def _share(self, share: Share) -> AsyncIterator[None]:
+        # Unbounded, unlike the wait for a host's slot: every holder's call ends within its
+        # own timeout (and the host wait), so the queue always moves.
+        held = self._shares.get(share.workflow)
+        if held is None or held[0] != share.limit:
+            held = self._shares[share.workflow] = (share.limit, asyncio.Semaphore(share.limit))
+        slots = held[1]
+        if slots.locked() and log.isEnabledFor(logging.DEBUG):
+            message = "request waits for a slot: %d in flight for its workflow (maxOutbound)"
+            log.debug(message, share.limit, extra={"workflow": share.workflow})
+        async with slots:
+            yield
+
+    async def _send(self, call: Call) -> Reply:
         try:
             url = httpx.URL(call.url)
             if call.params:

@@ -160,6 +160,7 @@ class Calls:
             execution_id=id_text,
             workflow=workflow.workflow_key,
             version_id=workflow.version_id,
+            max_outbound=workflow.max_outbound,
         )
         result = await run_plan(workflow, processor)
         sent = sync_answer(result, id_text)

@@ -53,18 +53,28 @@ async def one(execution_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def replay(
-    execution_id: uuid.UUID, executor: Executor, events: Events | None = None
-) -> ExecutionRecord:
-    """A new QUEUED execution with the request of `execution_id`, on its workflow's current
-    version, handed to `executor` (and published on `events`); NotFound when there is no
+    execution_id: uuid.UUID,
+    executor: Executor,
+    events: Events | None = None,
+    *,
+    again: bool = False,
+    fresh_key: bool = False,
+) -> tuple[ExecutionRecord, bool]:
+    """Run the request of `execution_id` again: a new QUEUED execution on its workflow's
+    current version, handed to `executor` (and published on `events`), and True. Sent
+    twice, the second answers the first's replay and False, unless `again`. The replay
+    sends the original's `Idempotency-Key`s unless `fresh_key`. NotFound when there is no
     such execution."""
-    row = await interventions.replay(execution_id, new_id(), utcnow())
+    row, created = await interventions.replay(
+        execution_id, new_id(), utcnow(), again=again, same_key=not fresh_key
+    )
     if row is None:
         raise NotFound(f"no execution with id {execution_id}")
-    if events is not None:
-        events.publish(row.id, row.workflow_id, ExecutionStatus.QUEUED.value)
-    executor.submit(row.id)
-    return row
+    if created:
+        if events is not None:
+            events.publish(row.id, row.workflow_id, ExecutionStatus.QUEUED.value)
+        executor.submit(row.id)
+    return row, created
 
 
 async def cancel(execution_id: uuid.UUID, events: Events | None = None) -> ExecutionRecord:

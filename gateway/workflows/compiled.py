@@ -59,6 +59,8 @@ class CompiledWorkflow:
     retry_schedule: tuple[float, ...] = ()
     """Seconds before each execution retry (async workflows, `options.retry`)."""
     on_failure: OnFailure | None = None
+    max_outbound: int | None = None
+    """Calls of its request nodes in flight at once, per process (`options.maxOutbound`)."""
 
 
 def compile_workflow(
@@ -101,4 +103,5 @@ def compile_workflow(
         untimed=plan.instant or not timeout_ms,
         retry_schedule=compile_schedule(options, sync),
         on_failure=compile_on_failure(options),
+        max_outbound=options.get("maxOutbound"),
     )

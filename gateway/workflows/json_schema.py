@@ -157,6 +157,12 @@ def _options() -> Schema:
             ("workflow",),
             description="A workflow to run when an execution dead-letters (or every failure)",
         ),
+        "maxOutbound": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": validation.MAX_OUTBOUND,
+            "description": "Calls of its request nodes in flight at once, per process",
+        },
     }
     assert set(fields) == validation.OPTIONS, "a workflow option has no schema"
     return _object(fields)

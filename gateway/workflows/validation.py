@@ -21,7 +21,12 @@ from gateway.nodes import node_type, node_types
 from gateway.workflows.dedup import dedup_problems
 from gateway.workflows.retry_options import on_failure_problems, retry_problems
 from gateway.workflows.trigger_options import option_problems
-from gateway.workflows.unknown import body_warnings, context_problems, unknown_config_keys
+from gateway.workflows.unknown import (
+    body_warnings,
+    context_problems,
+    did_you_mean,
+    unknown_config_keys,
+)
 
 WORKFLOW_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 NODE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
@@ -30,7 +35,10 @@ VAR_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,99}$")
 KEEP_EXECUTIONS = ("all", "failed", "none")
 ON_WORKER_LOST = ("rerun", "error")
 MAX_TIMEOUT_MS = 15 * 60 * 1000
-OPTIONS = frozenset({"timeout", "keepExecutions", "onWorkerLost", "retry", "onFailure"})
+MAX_OUTBOUND = 1000
+OPTIONS = frozenset(
+    {"timeout", "keepExecutions", "onWorkerLost", "retry", "onFailure", "maxOutbound"}
+)
 
 
 def validate(doc: dict[str, Any], allowed_env: Iterable[str] = ()) -> list[Problem]:
@@ -75,11 +83,7 @@ def _check_workflow(doc: dict[str, Any]) -> list[Problem]:
 def _check_options(options: Any, sync: bool) -> list[Problem]:
     if not isinstance(options, dict):
         return [Problem("options", "must be a mapping")]
-    problems = [
-        Problem(f"options.{name}", "unknown option", hint=", ".join(sorted(OPTIONS)))
-        for name in options
-        if name not in OPTIONS
-    ]
+    problems = [_unknown_option(name) for name in options if name not in OPTIONS]
     timeout = options.get("timeout")
     if timeout is not None and (
         isinstance(timeout, bool)
@@ -100,7 +104,24 @@ def _check_options(options: Any, sync: bool) -> list[Problem]:
         )
     if options.get("onWorkerLost", "rerun") not in ON_WORKER_LOST:
         problems.append(Problem("options.onWorkerLost", "must be rerun or error"))
+    bound = options.get("maxOutbound")
+    if bound is not None and (
+        isinstance(bound, bool) or not isinstance(bound, int) or not 0 < bound <= MAX_OUTBOUND
+    ):
+        problems.append(
+            Problem(
+                "options.maxOutbound",
+                f"must be a number of requests, 1 to {MAX_OUTBOUND}",
+                hint="leave it out for no bound but GATEWAY_OUTBOUND_PER_HOST",
+            )
+        )
     return problems
+
+
+def _unknown_option(name: Any) -> Problem:
+    guess = did_you_mean(str(name), OPTIONS)
+    message = f"unknown option (did you mean {guess}?)" if guess else "unknown option"
+    return Problem(f"options.{name}", message, hint=", ".join(sorted(OPTIONS)))
 
 
 def _check_trigger(trigger: dict[str, Any]) -> list[Problem]:

@@ -135,6 +135,30 @@ async def test_replay_runs_the_same_request_on_the_current_version(gateway: Gate
     assert missing["extensions"]["code"] == "NOT_FOUND"
 
 
+AGAIN = """mutation($id: ID!, $again: Boolean!) {
+  replayExecution(id: $id, again: $again) { id replayOf } }"""
+
+
+async def test_replay_sent_twice_answers_the_first_replay_unless_again(gateway: Gateway) -> None:
+    created = await create(gateway, workflow("twice", sync=False))
+    original = await call(gateway, created, {"order": 9})
+    await gateway.drain()
+
+    together = await asyncio.gather(*(data(gateway, REPLAY, id=original) for _ in range(4)))
+    later = (await data(gateway, AGAIN, id=original, again=False))["replayExecution"]
+    another = (await data(gateway, AGAIN, id=original, again=True))["replayExecution"]
+    newest = (await data(gateway, REPLAY, id=original))["replayExecution"]
+    await gateway.drain()
+
+    [first] = {answer["replayExecution"]["id"] for answer in together}  # one made, at once
+    assert later["id"] == first
+    assert another["id"] != first and another["replayOf"] == original
+    assert newest["id"] == another["id"]  # the newest replay answers from then on
+    replays = [e for e in await gateway.executions("twice") if e["id"] != original]
+    assert sorted(e["id"] for e in replays) == sorted([first, another["id"]])
+    assert [e["status"] for e in replays] == ["RESOLVED", "RESOLVED"]
+
+
 async def test_cancel_a_queued_execution(settings_factory: SettingsFactory) -> None:
     async with running_gateway(settings_factory(executor_concurrency=0)) as gateway:
         created = await create(gateway, workflow("queued", sync=False))

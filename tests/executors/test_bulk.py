@@ -111,6 +111,33 @@ async def test_replay_with_a_fresh_key_and_by_time(allowed: Gateway, server: Tes
     assert first != second
 
 
+ONE = """mutation($id: ID!, $again: Boolean!, $fresh: Boolean!) {
+  replayExecution(id: $id, again: $again, freshIdempotencyKey: $fresh) { id } }"""
+
+
+async def test_a_single_replay_sends_the_original_key_unless_asked(
+    allowed: Gateway, server: TestServer
+) -> None:
+    [execution_id] = await dead_letters(allowed, server, 1)
+    [original_key] = hook_keys(server)
+
+    await data(allowed, ONE, id=execution_id, again=False, fresh=False)
+    await allowed.drain()
+    same = (await data(allowed, ONE, id=execution_id, again=False, fresh=False))["replayExecution"]
+    await allowed.drain()
+    fresh = (await data(allowed, ONE, id=execution_id, again=True, fresh=True))["replayExecution"]
+    await allowed.drain()
+    # a replay of the replay still speaks for the first original
+    await data(allowed, ONE, id=same["id"], again=False, fresh=False)
+    await allowed.drain()
+
+    assert hook_keys(server)[1] == original_key  # the replay: a repeat downstream
+    assert fresh["id"] != same["id"]
+    assert hook_keys(server)[2] not in (original_key, hook_keys(server)[1])
+    assert hook_keys(server)[3] == original_key
+    assert len(hook_keys(server)) == 4  # the second request made no new execution
+
+
 @pytest.mark.parametrize(
     ("selection", "limit", "field"),
     [

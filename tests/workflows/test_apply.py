@@ -209,6 +209,16 @@ BRANCHING = "{key: check, type: condition, config: {rejectOnFalse: false}}"
         ),
         # unknown option
         ("key: wf\noptions: {retries: 3}", "options.retries", "unknown option"),
+        # a misspelled option, with the one meant
+        (
+            "key: wf\noptions: {maxOutbund: 2}",
+            "options.maxOutbund",
+            "unknown option (did you mean maxOutbound?)",
+        ),
+        # a bound on calls in flight of zero
+        ("key: wf\noptions: {maxOutbound: 0}", "options.maxOutbound", "1 to 1000"),
+        # a bound on calls in flight as text
+        ("key: wf\noptions: {maxOutbound: many}", "options.maxOutbound", "1 to 1000"),
         # timeout of zero
         ("key: wf\noptions: {timeout: 0}", "options.timeout", "milliseconds"),
         # timeout as text
