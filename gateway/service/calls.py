@@ -83,6 +83,33 @@ class Reply:
     execution_id: str | None = None
 
 
+def ran_execution(
+    workflow: CompiledWorkflow,
+    call: Call,
+    execution_id: uuid.UUID,
+    started_at: datetime,
+    result: RunResult,
+    response: dict[str, Any],
+) -> NewExecution:
+    """The record of an execution that has run to its end (a sync call's, a recorded test
+    run's), written in one insert with its jobs."""
+    return NewExecution(
+        id=execution_id,
+        workflow_id=workflow.workflow_id,
+        version_id=workflow.version_id,
+        status=result.status,
+        context=call.context,
+        raw_body=call.raw,
+        created_at=call.received_at,
+        started_at=started_at,
+        finished_at=utcnow(),
+        response=response,
+        error=result.error,
+        reason=result.reason,
+        jobs=result.jobs,
+    )
+
+
 def replay(response: MutableMapping[str, Any], execution_id: uuid.UUID) -> Reply:
     headers = list((response.get("headers") or {}).items())
     return Reply(int(response["status"]), headers, response.get("body"), str(execution_id))
@@ -243,19 +270,5 @@ class Calls:
         sent: Sent,
     ) -> asyncio.Future[Any]:
         return self.runtime.writer.write_soon(
-            NewExecution(
-                id=execution_id,
-                workflow_id=workflow.workflow_id,
-                version_id=workflow.version_id,
-                status=result.status,
-                context=call.context,
-                raw_body=call.raw,
-                created_at=call.received_at,
-                started_at=started_at,
-                finished_at=utcnow(),
-                response=stored(sent),
-                error=result.error,
-                reason=result.reason,
-                jobs=result.jobs,
-            )
+            ran_execution(workflow, call, execution_id, started_at, result, stored(sent))
         )

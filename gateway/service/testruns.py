@@ -32,11 +32,10 @@ from gateway.executors.runner import run_plan
 from gateway.security.basic_auth import check_basic
 from gateway.security.secrets import SecretBox
 from gateway.security.signed import SignedRequest
-from gateway.service.calls import Call, sync_answer
+from gateway.service.calls import Call, ran_execution, sync_answer
 from gateway.service.captures import captured_call
 from gateway.service.intake import Headers, parse_call
 from gateway.store import definitions, lookups
-from gateway.store.operations import NewExecution
 from gateway.store.writer import ExecutionWriter
 from gateway.workflows.apply import WEBHOOK_PATH, prepare, stored_form
 from gateway.workflows.compiled import CompiledWorkflow, compile_workflow, snapshot
@@ -360,21 +359,7 @@ class Tester:
                 [Problem("record", "only a stored workflow's test run can be recorded")]
             )
         await self.writer.write(
-            NewExecution(
-                id=execution_id,
-                workflow_id=workflow.workflow_id,
-                version_id=workflow.version_id,
-                status=result.status,
-                context=call.context,
-                raw_body=call.raw,
-                created_at=call.received_at,
-                started_at=call.received_at,
-                finished_at=utcnow(),
-                response=answer,
-                error=result.error,
-                reason=result.reason,
-                jobs=result.jobs,
-            )
+            ran_execution(workflow, call, execution_id, call.received_at, result, answer)
         )
 
 
