@@ -62,7 +62,7 @@ class Subscription:
             async for rows in changes:
                 if rows:
                     info.context.loaders = Loaders()  # what they load is read afresh
-                    yield [Execution.from_row(row) for row in rows]
+                    yield [_converted(row) for row in rows]
 
     @strawberry.subscription(
         description=(
@@ -93,6 +93,23 @@ class Subscription:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(woken.wait(), timeout=RECHECK)
                 await _still_accepted(connection)
+
+
+_CONVERTED: dict[int, tuple[ExecutionRecord, Execution]] = {}
+_CONVERTED_LIMIT = 4096
+
+
+def _converted(row: ExecutionRecord) -> Execution:
+    """The row as a GraphQL object, made once for every subscription it is offered to (a
+    read's row is one object for all of them; holding it keeps its `id()` its own)."""
+    held = _CONVERTED.get(id(row))
+    if held is not None and held[0] is row:
+        return held[1]
+    if len(_CONVERTED) >= _CONVERTED_LIMIT:
+        _CONVERTED.clear()
+    execution = Execution.from_row(row)
+    _CONVERTED[id(row)] = (row, execution)
+    return execution
 
 
 async def _changed(
