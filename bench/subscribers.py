@@ -1,6 +1,7 @@
 """Scenario 10's subscribers: `COUNT` WebSocket connections to a gateway, each with one
-`executionChanged` subscription (graphql-transport-ws) to one of the given workflows, in
-turn. Each keeps, per execution, the first time it saw it finished. On SIGTERM it writes
+`executionsChanged` subscription (graphql-transport-ws) to one of the given workflows, in
+turn. Each keeps, per execution of every message's list, the first time it saw it
+finished. On SIGTERM it writes
 them as JSON to OUT and exits:
 `{"subscribers": [{"workflow": id, "finished": {execution id: seconds from finishedAt to
 receipt}}], "errors": [...]}`.
@@ -21,7 +22,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-QUERY = "subscription ($w: ID) { executionChanged(workflowId: $w) { id finishedAt } }"
+QUERY = "subscription ($w: ID) { executionsChanged(workflowId: $w) { id finishedAt } }"
 PROTOCOLS = [Subprotocol("graphql-transport-ws")]
 
 
@@ -46,7 +47,8 @@ class Subscriber:
             if kind == "ping":
                 await socket.send(json.dumps({"type": "pong"}))
             elif kind == "next" and "errors" not in message["payload"]:
-                self.seen(message["payload"]["data"]["executionChanged"], received)
+                for execution in message["payload"]["data"]["executionsChanged"]:
+                    self.seen(execution, received)
             elif kind not in ("connection_ack", "pong"):
                 errors.append(str(message)[:300])
 

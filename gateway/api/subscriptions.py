@@ -3,17 +3,18 @@ Subscriptions): executions as they are created and change status, and a capture'
 as they are recorded, from the events bus (service/events.py).
 
 A subscription sends each execution as the server read it after its change, one read for
-every subscription of the process (service/events.py); a change whose execution is gone
-(not kept) sends nothing. The connection's token is checked again every `RECHECK` seconds,
-and at once when a token is revoked through the API; once refused, the socket is closed
-with 4403.
+every subscription of the process (service/events.py): `executionChanged` one message per
+execution, `executionsChanged` one message per batch (what waited for it, as a list); a
+change whose execution is gone (not kept) sends nothing. The connection's token is checked
+again every `RECHECK` seconds, and at once when a token is revoked through the API; once
+refused, the socket is closed with 4403.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from contextlib import suppress
+from contextlib import aclosing, suppress
 
 import strawberry
 
@@ -25,6 +26,7 @@ from gateway.api.testing import CapturedCall
 from gateway.api.types import Execution
 from gateway.core.clock import utcnow
 from gateway.service import captures
+from gateway.service.reads import ExecutionRecord
 
 RECHECK = 30.0  # seconds between checks of an open connection's token
 
@@ -40,22 +42,27 @@ class Subscription:
     async def execution_changed(
         self, info: Info, workflow_id: strawberry.ID | None = None
     ) -> AsyncGenerator[Execution, None]:
-        connection = info.context.connection
-        if connection is None:
-            raise ApiError(UNAUTHENTICATED, "subscriptions are served over WebSocket only")
-        wanted = item_id(workflow_id, "workflowId") if workflow_id is not None else None
-        loop = asyncio.get_running_loop()
-        checked = loop.time()
-        async with info.context.runtime.events.watch(wanted) as watch:
-            while True:
-                rows = await watch.next(timeout=RECHECK)
-                if watch.revoked.is_set() or loop.time() - checked >= RECHECK:
-                    watch.revoked.clear()
-                    checked = loop.time()
-                    await _still_accepted(connection)
+        async with aclosing(_changed(info, workflow_id)) as changes:
+            async for rows in changes:
                 for row in rows:
                     info.context.loaders = Loaders()  # what they load is read afresh
                     yield Execution.from_row(row)
+
+    @strawberry.subscription(
+        description=(
+            "Executions that were created or changed status since the last message (of one "
+            "workflow, or all), a list per message, oldest change first; a slow reader "
+            "skips changes (docs/api.md, Subscriptions)"
+        )
+    )
+    async def executions_changed(
+        self, info: Info, workflow_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[list[Execution], None]:
+        async with aclosing(_changed(info, workflow_id)) as changes:
+            async for rows in changes:
+                if rows:
+                    info.context.loaders = Loaders()  # what they load is read afresh
+                    yield [_converted(row) for row in rows]
 
     @strawberry.subscription(
         description=(
@@ -86,6 +93,44 @@ class Subscription:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(woken.wait(), timeout=RECHECK)
                 await _still_accepted(connection)
+
+
+_CONVERTED: dict[int, tuple[ExecutionRecord, Execution]] = {}
+_CONVERTED_LIMIT = 4096
+
+
+def _converted(row: ExecutionRecord) -> Execution:
+    """The row as a GraphQL object, made once for every subscription it is offered to (a
+    read's row is one object for all of them; holding it keeps its `id()` its own)."""
+    held = _CONVERTED.get(id(row))
+    if held is not None and held[0] is row:
+        return held[1]
+    if len(_CONVERTED) >= _CONVERTED_LIMIT:
+        _CONVERTED.clear()
+    execution = Execution.from_row(row)
+    _CONVERTED[id(row)] = (row, execution)
+    return execution
+
+
+async def _changed(
+    info: Info, workflow_id: strawberry.ID | None
+) -> AsyncGenerator[list[ExecutionRecord], None]:
+    """The executions of a watch, as they wait for the listener (one read's or more), with
+    the connection's token checked again every `RECHECK` seconds and at a revocation."""
+    connection = info.context.connection
+    if connection is None:
+        raise ApiError(UNAUTHENTICATED, "subscriptions are served over WebSocket only")
+    wanted = item_id(workflow_id, "workflowId") if workflow_id is not None else None
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
+    async with info.context.runtime.events.watch(wanted) as watch:
+        while True:
+            rows = await watch.next(timeout=RECHECK)
+            if watch.revoked.is_set() or loop.time() - checked >= RECHECK:
+                watch.revoked.clear()
+                checked = loop.time()
+                await _still_accepted(connection)
+            yield rows
 
 
 async def _still_accepted(connection: Connection) -> None:

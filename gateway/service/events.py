@@ -18,7 +18,9 @@ never the change itself.
 
 A process reads the executions of its changes once for all its watches: one reader task
 takes every change some watch wants, reads those executions in one query and offers the
-rows to the watches, whatever their number. Reads start at least `READ_INTERVAL` apart:
+rows to the watches, whatever their number: each watch gets the rows of a read it wants
+together, and its listener takes all that waits at once (a batched subscription sends
+them as one message). Reads start at least `READ_INTERVAL` apart:
 what arrives meanwhile waits for the next one, so under load an execution's changes of
 that time are one entry (the execution as read), and an idle server reads at once. A
 change whose execution is gone (not kept) offers nothing. The reader holds at most
@@ -40,7 +42,7 @@ import asyncio
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -101,14 +103,21 @@ class Watch(Generic[Entry]):
         return self.workflow_id is None or workflow_id == self.workflow_id
 
     def offer(self, entry: Entry) -> None:
-        if not self.wants(entry.workflow_id):
-            return
-        self._waiting.pop(entry.id, None)
-        self._waiting[entry.id] = entry
-        if len(self._waiting) > self.backlog:
-            self._waiting.popitem(last=False)
-            self.dropped += 1
-        self._ready.set()
+        self.offer_all((entry,))
+
+    def offer_all(self, entries: Iterable[Entry]) -> None:
+        """Entries of one read, in order: the listener wakes once, and takes them together
+        (with whatever else is waiting)."""
+        for entry in entries:
+            if not self.wants(entry.workflow_id):
+                continue
+            self._waiting.pop(entry.id, None)
+            self._waiting[entry.id] = entry
+            if len(self._waiting) > self.backlog:
+                self._waiting.popitem(last=False)
+                self.dropped += 1
+        if self._waiting:
+            self._ready.set()
 
     async def next(self, timeout: float | None = None) -> list[Entry]:
         """Every waiting entry, oldest first, once there is one; none after `timeout`
@@ -285,15 +294,20 @@ class Events:
                 self.skipped += len(changes)
                 log.warning("%d execution changes not read: %s", len(changes), exc)
                 continue
-            for execution_id in changes:
-                row = rows.get(execution_id)
-                if row is not None:  # gone (not kept): nothing to send
-                    self._offer(row)
+            # in the changes' order; one gone (not kept) sends nothing
+            self._offer([rows[each] for each in changes if each in rows])
 
-    def _offer(self, row: reads.ExecutionRecord) -> None:
-        for key in (row.workflow_id, None):
-            for watch in self._watches.get(key, ()):
-                watch.offer(row)
+    def _offer(self, rows: list[reads.ExecutionRecord]) -> None:
+        """Each watch gets the rows of one read that it wants, together."""
+        by_workflow: dict[int, list[reads.ExecutionRecord]] = {}
+        for row in rows:
+            by_workflow.setdefault(row.workflow_id, []).append(row)
+        for workflow_id, mine in by_workflow.items():
+            for watch in self._watches.get(workflow_id, ()):
+                watch.offer_all(mine)
+        if rows:
+            for watch in self._watches.get(None, ()):
+                watch.offer_all(rows)
 
     async def _send_waiting(self) -> None:
         try:

@@ -1,6 +1,7 @@
-"""`Subscription.executionChanged` over graphql-transport-ws, against a real `gateway serve`
-with a real WebSocket client: embedded on SQLite, and on PostgreSQL + Redis with a
-subscriber on one server, the call on another and a `gateway worker` running it."""
+"""`Subscription.executionChanged` and `executionsChanged` over graphql-transport-ws, against
+a real `gateway serve` with a real WebSocket client: embedded on SQLite, and on PostgreSQL +
+Redis with a subscriber on one server, the call on another and a `gateway worker` running
+it."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ subscription ($workflowId: ID) {
     id status finishedAt workflow { key } jobs { nodeKey status }
   }
 }"""
+BATCHED = """
+subscription ($workflowId: ID) {
+  executionsChanged(workflowId: $workflowId) { id status finishedAt workflow { key } }
+}"""
 CREATE_TOKEN = 'mutation { createApiToken(name: "console") { token apiToken { id } } }'
 PROTOCOLS = [Subprotocol("graphql-transport-ws")]
 _ids = itertools.count(1)
@@ -72,6 +77,15 @@ class Subscriber:
         assert message["type"] == "next" and message["id"] == operation, message
         assert "errors" not in message["payload"], message
         return dict(message["payload"]["data"]["executionChanged"])
+
+    async def batch(self, operation: str) -> list[dict[str, Any]]:
+        """The next message of an `executionsChanged` subscription: never an empty list."""
+        message = await self.receive()
+        assert message["type"] == "next" and message["id"] == operation, message
+        assert "errors" not in message["payload"], message
+        executions = list(message["payload"]["data"]["executionsChanged"])
+        assert executions, message
+        return executions
 
 
 @asynccontextmanager
@@ -180,6 +194,45 @@ async def test_created_then_canceled_and_only_the_workflow_asked_for(
 
 @pytest.mark.sqlite_only
 @pytest.mark.timeout(60)
+async def test_executions_changed_together_arrive_as_lists(
+    database_url: str, tmp_path: Path
+) -> None:
+    count = 20
+    async with serve(database_url, tmp_path) as server, subscriber(server) as client:
+        github = await workflow_id(server, "github-router")
+        of_github = await client.subscribe(github, query=BATCHED)
+        of_all = await client.subscribe(query=BATCHED)
+        await subscriptions_open(server, 2)
+
+        # Sync calls at once: each is one change, its finished record. The server reads
+        # changes at most every 0.1 s, so those of one read come in one message.
+        sent = await asyncio.gather(
+            *(call(server, GITHUB, {"zen": str(n)}, **PING) for n in range(count))
+        )
+        payments = await call(server, PAYMENTS, PAYMENT, **AUTH)
+        got: dict[str, list[list[dict[str, Any]]]] = {of_github: [], of_all: []}
+
+        def seen(operation: str) -> set[str]:
+            return {each["id"] for batch in got[operation] for each in batch}
+
+        while not set(sent) <= seen(of_github) or not {*sent, payments} <= seen(of_all):
+            message = await client.receive()
+            assert message["type"] == "next" and "errors" not in message["payload"], message
+            got[message["id"]].append(message["payload"]["data"]["executionsChanged"])
+
+    github_batches = [batch for batch in got[of_github] if batch]
+    assert len(github_batches) == len(got[of_github]), "no message is an empty list"
+    ids = [each["id"] for batch in github_batches for each in batch]
+    assert sorted(ids) == sorted(sent), "each execution once, only the workflow asked for"
+    assert len(github_batches) < count
+    assert {each["status"] for batch in github_batches for each in batch} == {"RESOLVED"}
+    assert {each["workflow"]["key"] for batch in github_batches for each in batch} == {
+        "github-router"
+    }
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.timeout(60)
 async def test_a_refused_token_closes_the_socket_with_4403(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -210,13 +263,14 @@ async def test_a_refused_token_closes_the_socket_with_4403(
 
 @pytest.mark.sqlite_only
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("query", [CHANGED, BATCHED], ids=["one-by-one", "lists"])
 async def test_a_revoked_token_closes_its_open_subscriptions(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, query: str
 ) -> None:
     async with serve(database_url, tmp_path) as server:
         made = (await graphql(server, CREATE_TOKEN))["createApiToken"]
         async with subscriber(server, made["token"]) as client:
-            await client.subscribe()
+            await client.subscribe(query=query)
             await subscriptions_open(server, 1)
 
             revoke = "mutation ($id: ID!) { revokeApiToken(id: $id) }"
@@ -303,18 +357,25 @@ async def test_a_worker_run_reaches_a_subscriber_on_another_server(
     ):
         worker = await start_worker(database_url, tmp_path, **env)
         try:
-            async with subscriber(server_a) as client:
-                operation = await client.subscribe(await workflow_id(server_a, "payment-events"))
-                await subscriptions_open(server_a, 1)
+            async with subscriber(server_a) as client, subscriber(server_a) as batched:
+                payments = await workflow_id(server_a, "payment-events")
+                operation = await client.subscribe(payments)
+                in_lists = await batched.subscribe(payments, query=BATCHED)
+                await subscriptions_open(server_a, 2)
 
                 execution_id = await call(server_b, PAYMENTS, PAYMENT, **AUTH)
                 seen = await until_finished(client, operation, execution_id)
+                listed = await batched.batch(in_lists)
+                while listed[-1]["finishedAt"] is None:
+                    listed += await batched.batch(in_lists)
         finally:
             code = await stop(worker)
         assert code == 0, "".join(worker.log)
 
     assert seen[-1]["status"] == "RESOLVED"
     assert len(seen[-1]["jobs"]) == 3
+    assert {each["id"] for each in listed} == {execution_id}
+    assert listed[-1]["status"] == "RESOLVED"
 
 
 @pytest.mark.postgres_only
@@ -365,6 +426,8 @@ async def test_errors_over_the_socket_carry_their_codes(database_url: str, tmp_p
         assert await client.receive() == {"id": operation, "type": "complete"}
         unknown = await client.subscribe(query="subscription { executionChanged { nope } }")
         invalid = await client.receive()
+        batched = await client.subscribe("not-a-number", query=BATCHED)
+        batched_message = await client.receive()
 
     assert message["id"] == operation and message["type"] in ("next", "error"), message
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
@@ -372,6 +435,10 @@ async def test_errors_over_the_socket_carry_their_codes(database_url: str, tmp_p
     assert "workflowId" in errors[0]["message"]
     assert (invalid["id"], invalid["type"]) == (unknown, "error")
     assert invalid["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert batched_message["id"] == batched and batched_message["type"] in ("next", "error")
+    payload = batched_message["payload"]
+    batched_errors = payload["errors"] if batched_message["type"] == "next" else payload
+    assert batched_errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_a_subscription_over_http_is_refused_before_it_runs(gateway: Gateway) -> None:

@@ -32,6 +32,16 @@ async def test_a_watch_gets_its_workflow_only_in_order() -> None:
     assert await watch.next(timeout=0) == []
 
 
+async def test_the_entries_of_one_read_wake_a_watch_once_with_what_it_wants() -> None:
+    watch: Watch[Row] = Watch(workflow_id=1)
+    watch.offer_all([Row(2), Row(3)])  # none of its workflow: not woken
+    assert await watch.next(timeout=0) == []
+
+    first, second = Row(1), Row(1)
+    watch.offer_all([first, Row(2), second])
+    assert await watch.next(timeout=0) == [first, second]
+
+
 async def test_a_newer_read_of_a_waiting_execution_replaces_it() -> None:
     watch: Watch[Row] = Watch(workflow_id=None)
     execution = uuid.uuid4()
@@ -116,3 +126,26 @@ async def test_every_watch_gets_the_rows_of_one_read_per_batch(
     # Three changes, at most three reads, whatever the number of watches.
     assert 1 <= events.reads <= 3
     assert len(reads_by_id(statements)) == events.reads
+
+
+async def test_changes_published_together_are_one_read_and_one_list(
+    gateway: Gateway, statements: Statements
+) -> None:
+    await gateway.apply(SYNC % "alpha", SYNC % "beta")
+    alpha = int((await data(gateway, WORKFLOW_ID, key="alpha"))["workflow"]["id"])
+    beta = int((await data(gateway, WORKFLOW_ID, key="beta"))["workflow"]["id"])
+    keys = ["alpha", "beta"] * 2
+    ids = [uuid.UUID((await gateway.post(key, json={})).headers["x-execution-id"]) for key in keys]
+    await gateway.drain()  # stored; nobody listened: below their changes come again, at once
+    events = gateway.runtime.events
+
+    async with events.watch(alpha) as of_alpha, events.watch(None) as everything:
+        statements.sql.clear()
+        for execution_id, workflow in zip(ids, [alpha, beta] * 2, strict=True):
+            events.publish(execution_id, workflow, "RESOLVED")
+        events.publish(uuid.uuid4(), alpha, "QUEUED")  # not stored: nothing offered
+
+        assert [row.id for row in await of_alpha.next(timeout=20)] == ids[::2]
+        assert [row.id for row in await everything.next(timeout=20)] == ids
+
+    assert events.reads == 1 and len(reads_by_id(statements)) == 1

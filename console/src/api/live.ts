@@ -1,19 +1,20 @@
 // Live executions over graphql-transport-ws (graphql-ws), authenticated by the connection
-// payload. When the socket is refused before its acknowledgement (a proxy that does not pass
+// payload: each message is the list of executions changed since the previous one. When the socket is refused before its acknowledgement (a proxy that does not pass
 // WebSockets, or a server without subscriptions) or the operation is unknown,
 // `liveExecutions` is marked missing and the lists poll instead.
 import { type Client, createClient } from "graphql-ws";
 import { session } from "../app/session";
 import {
-  ExecutionChangedDocument,
-  type ExecutionChangedSubscription,
+  ExecutionsChangedDocument,
+  type ExecutionsChangedSubscription,
 } from "../graphql/generated";
 import { isMissing, markMissing } from "./capabilities";
 
-export type Changed = ExecutionChangedSubscription["executionChanged"];
+export type Changed = ExecutionsChangedSubscription["executionsChanged"][number];
 
 export interface Watch {
-  onChange(execution: Changed): void;
+  /** The executions changed since the previous call (never empty), oldest change first. */
+  onChange(executions: Changed[]): void;
   /** true once the server acknowledged the subscription; false when it cannot (or stops). */
   onLive(live: boolean): void;
 }
@@ -51,14 +52,16 @@ export function watchExecutions(workflowId: string | null, watch: Watch): () => 
     if (!acknowledged) markMissing("liveExecutions");
     watch.onLive(false);
   };
-  client.subscribe<ExecutionChangedSubscription>(
-    { query: ExecutionChangedDocument.toString(), variables: { workflowId } },
+  client.subscribe<ExecutionsChangedSubscription>(
+    { query: ExecutionsChangedDocument.toString(), variables: { workflowId } },
     {
       next: (value) => {
         if (value.errors?.length) {
           markMissing("liveExecutions");
           failed();
-        } else if (value.data && !stopped) watch.onChange(value.data.executionChanged);
+        } else if (value.data && !stopped && value.data.executionsChanged.length) {
+          watch.onChange(value.data.executionsChanged);
+        }
       },
       error: (error) => {
         if (Array.isArray(error)) markMissing("liveExecutions");  // GraphQL errors

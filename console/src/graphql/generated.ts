@@ -209,12 +209,12 @@ export type CancelExecutionMutationVariables = Exact<{
 
 export type CancelExecutionMutation = { cancelExecution: { id: string, status: ExecutionStatus } };
 
-export type ExecutionChangedSubscriptionVariables = Exact<{
+export type ExecutionsChangedSubscriptionVariables = Exact<{
   workflowId?: string | null | undefined;
 }>;
 
 
-export type ExecutionChangedSubscription = { executionChanged: { id: string, status: ExecutionStatus, createdAt: string, startedAt: string | null, finishedAt: string | null, error: string | null, replayOf: string | null, workflow: { id: string, key: string } } };
+export type ExecutionsChangedSubscription = { executionsChanged: Array<{ id: string, status: ExecutionStatus, createdAt: string, startedAt: string | null, finishedAt: string | null, error: string | null, replayOf: string | null, workflow: { id: string, key: string } }> };
 
 export type NodeTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -801,9 +801,9 @@ export const CancelExecutionDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<CancelExecutionMutation, CancelExecutionMutationVariables>;
-export const ExecutionChangedDocument = new TypedDocumentString(`
-    subscription ExecutionChanged($workflowId: ID) {
-  executionChanged(workflowId: $workflowId) {
+export const ExecutionsChangedDocument = new TypedDocumentString(`
+    subscription ExecutionsChanged($workflowId: ID) {
+  executionsChanged(workflowId: $workflowId) {
     ...ExecutionRow
   }
 }
@@ -819,7 +819,7 @@ export const ExecutionChangedDocument = new TypedDocumentString(`
     id
     key
   }
-}`) as unknown as TypedDocumentString<ExecutionChangedSubscription, ExecutionChangedSubscriptionVariables>;
+}`) as unknown as TypedDocumentString<ExecutionsChangedSubscription, ExecutionsChangedSubscriptionVariables>;
 export const NodeTypesDocument = new TypedDocumentString(`
     query NodeTypes {
   nodeTypes {

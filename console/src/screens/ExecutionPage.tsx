@@ -49,7 +49,7 @@ export function ExecutionPage({ id }: { id: string }) {
     let timer: ReturnType<typeof setInterval> | undefined;
     const stop = watchExecutions(workflowId, {
       onChange: (changed) => {
-        if (changed.id === id) void loaded.reload();
+        if (changed.some((each) => each.id === id)) void loaded.reload();
       },
       onLive: (on) => {
         if (on) {
