@@ -788,7 +788,7 @@ export const ExecutionDocument = new TypedDocumentString(`
 }`) as unknown as TypedDocumentString<ExecutionQuery, ExecutionQueryVariables>;
 export const ReplayExecutionDocument = new TypedDocumentString(`
     mutation ReplayExecution($id: ID!) {
-  replayExecution(id: $id) {
+  replayExecution(id: $id, again: true) {
     id
   }
 }

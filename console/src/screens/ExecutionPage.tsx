@@ -39,6 +39,7 @@ export function ExecutionPage({ id }: { id: string }) {
   const loaded = useLoad(async () => (await request(ExecutionDocument, { id })).execution, [id]);
   const [part, setPart] = useState<(typeof PARTS)[number]>("body");
   const [canceling, setCanceling] = useState(false);
+  const [replaying, setReplaying] = useState(false);
   const [error, setError] = useState<ReturnType<typeof asApiError> | null>(null);
   const execution = loaded.data;
   const running = execution ? RUNNING.has(execution.status) : false;
@@ -78,11 +79,14 @@ export function ExecutionPage({ id }: { id: string }) {
 
   async function replay() {
     setError(null);
+    setReplaying(true);
     try {
       const { replayExecution } = await request(ReplayExecutionDocument, { id });
       navigate(`/executions/${replayExecution.id}`);
     } catch (caught) {
       setError(asApiError(caught));
+    } finally {
+      setReplaying(false);
     }
   }
 
@@ -111,7 +115,7 @@ export function ExecutionPage({ id }: { id: string }) {
           Execution <StatusBadge status={execution.status} />
         </h1>
         <div class="toolbar">
-          <button type="button" class="primary" onClick={replay}>
+          <button type="button" class="primary" onClick={replay} disabled={replaying}>
             Replay
           </button>
           {running ? (

@@ -4,6 +4,8 @@ it, call the copied URL, watch the execution appear, open it, replay it."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -141,3 +143,10 @@ def test_build_a_workflow_call_it_and_watch_it_run(page: Page, served: Served) -
     page.get_by_role("button", name="Replay").click()
     expect(page.get_by_role("link", name=first_id)).to_be_visible()  # "Replay of"
     expect(page.get_by_role("heading", name="Execution RESOLVED")).to_be_visible()
+    replay_id = page.url.rsplit("/", 1)[1]
+    # a second click on the original's page is a second replay, not the first one again
+    page.get_by_role("link", name=first_id).click()
+    expect(page).to_have_url(re.compile(f"/executions/{first_id}$"))
+    page.get_by_role("button", name="Replay").click()
+    expect(page.get_by_role("link", name=first_id)).to_be_visible()
+    expect(page).not_to_have_url(re.compile(f"/executions/({first_id}|{replay_id})$"))
