@@ -23,6 +23,10 @@ from gateway.store.errors import translate
 from gateway.store.operations import Operation
 
 log = logging.getLogger("gateway.store")
+# How many group commits' worth of writes may wait before callers that do not wait for
+# their commit (sync records) do: two let a loaded server's sync calls wait on a commit
+# whenever one commit ran long, and that was its p99.
+BACKLOG_COMMITS = 4
 Pending = tuple[Operation, "asyncio.Future[Any]"]
 
 
@@ -79,9 +83,9 @@ class ExecutionWriter:
         return future
 
     def backlogged(self) -> bool:
-        """More writes waiting than two group commits take: callers that do not wait for
-        their commit should, so the backlog (memory) stays bounded."""
-        return len(self._unsettled) >= 2 * self.max_batch
+        """More writes waiting than `BACKLOG_COMMITS` group commits take: callers that do
+        not wait for their commit should, so the backlog (memory) stays bounded."""
+        return len(self._unsettled) >= BACKLOG_COMMITS * self.max_batch
 
     async def settled(self) -> None:
         """Wait until every write queued so far is committed (or failed)."""

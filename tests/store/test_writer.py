@@ -16,7 +16,7 @@ from gateway.core.statuses import ExecutionStatus, JobStatus
 from gateway.store.finishes import FinishExecution
 from gateway.store.models import Execution, Job
 from gateway.store.operations import ClaimBatch, NewExecution
-from gateway.store.writer import ExecutionWriter
+from gateway.store.writer import BACKLOG_COMMITS, ExecutionWriter
 from tests.api.client import Statements
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
@@ -113,11 +113,14 @@ async def test_the_writer_reports_a_backlog_until_it_has_committed(gateway: Gate
     writer = ExecutionWriter(max_batch=2)
     await writer.start()
     try:
-        queued = [writer.write_soon(ClaimBatch([new_id()])) for _ in range(4)]
+        count = BACKLOG_COMMITS * writer.max_batch
+        queued = [writer.write_soon(ClaimBatch([new_id()])) for _ in range(count - 1)]
+        early = writer.backlogged()
+        queued.append(writer.write_soon(ClaimBatch([new_id()])))
         behind = writer.backlogged()
         await writer.settled()
-        assert behind and not writer.backlogged()
-        assert [f.result() for f in queued] == [[], [], [], []]  # nothing was queued to claim
+        assert not early and behind and not writer.backlogged()
+        assert [f.result() for f in queued] == [[]] * count  # nothing was queued to claim
     finally:
         await writer.stop()
 
