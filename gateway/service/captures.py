@@ -140,6 +140,7 @@ class Captures:
         if row is None:
             raise NotFound(f"no capture {capture_id}")
         await self.refresh()
+        self.on_recorded(capture_id)  # its watches read it closed, and complete
         return row
 
     async def record(self, capture: CaptureRow, recording: Recording) -> CallRow | None:

@@ -483,3 +483,23 @@ async def test_a_capture_streams_its_calls_then_completes_when_full(
             assert int(got["id"]) > int(first["id"])
         # three calls of three: the capture is full, and the subscription completes
         assert await client.receive() == {"id": "calls", "type": "complete"}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.timeout(60)
+async def test_closing_a_capture_completes_its_subscription(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with serve(database_url, tmp_path) as server, subscriber(server) as client:
+        capture = (await graphql(server, OPEN_CAPTURE))["openCapture"]["id"]
+        payload = {"query": CAPTURED, "variables": {"id": capture}}
+        await client.socket.send(
+            json.dumps({"id": "calls", "type": "subscribe", "payload": payload})
+        )
+        await call(server, PAYMENTS, {**PAYMENT, "id": "evt_1"}, **AUTH)
+        message = await client.receive()
+        assert message["type"] == "next", message  # the subscription is running
+        closed = await graphql(server, f'mutation {{ closeCapture(id: "{capture}") {{ open }} }}')
+        assert closed["closeCapture"]["open"] is False
+        # woken by the close, not by the next check of the connection (seconds away)
+        assert await client.receive() == {"id": "calls", "type": "complete"}

@@ -4,7 +4,7 @@
 import { store } from "../app/store";
 import { ApiError } from "./client";
 
-export type Capability = "workflowSearch" | "liveExecutions";
+export type Capability = "workflowSearch" | "liveExecutions" | "liveCaptures";
 
 export const missing = store<ReadonlySet<Capability>>(new Set());
 

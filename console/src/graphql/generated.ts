@@ -266,6 +266,14 @@ export type TestRunWorkflowMutationVariables = Exact<{
 
 export type TestRunWorkflowMutation = { testRunWorkflow: { workflow: string, version: number | null, origin: string, authentication: string, status: string, rejected: boolean, error: string | null, reason: string | null, testCase: string, answer: { status: number, headers: unknown, body: unknown }, nodes: Array<{ key: string, type: string, upstream: string | null, status: string, result: unknown, error: string | null, durationMs: number | null, branch: number | null, rendered: unknown, note: string | null, request: unknown }> } };
 
+export type CapturedCallsSubscriptionVariables = Exact<{
+  captureId: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type CapturedCallsSubscription = { capturedCalls: { id: string, receivedAt: string, method: string, path: string, headers: unknown, query: string, body: string, size: number, truncated: boolean, answerStatus: number | null } };
+
 export type ApiTokensQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -925,6 +933,24 @@ export const TestRunWorkflowDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<TestRunWorkflowMutation, TestRunWorkflowMutationVariables>;
+export const CapturedCallsDocument = new TypedDocumentString(`
+    subscription CapturedCalls($captureId: ID!, $after: ID) {
+  capturedCalls(captureId: $captureId, after: $after) {
+    ...CapturedCallFields
+  }
+}
+    fragment CapturedCallFields on CapturedCall {
+  id
+  receivedAt
+  method
+  path
+  headers
+  query
+  body
+  size
+  truncated
+  answerStatus
+}`) as unknown as TypedDocumentString<CapturedCallsSubscription, CapturedCallsSubscriptionVariables>;
 export const ApiTokensDocument = new TypedDocumentString(`
     query ApiTokens {
   apiTokens {

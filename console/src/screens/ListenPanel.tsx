@@ -1,8 +1,10 @@
-// Listen: open a capture on the workflow and show its calls as they arrive (polled every
-// second while the capture is open and the tab visible). A call can become the parse
-// example or the request of a test run.
+// Listen: open a capture on the workflow and show its calls as they arrive (the
+// `capturedCalls` subscription while the capture is open; polled every second while the tab
+// is visible when live updates are unavailable). A call can become the parse example or the
+// request of a test run.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type ApiError, request } from "../api/client";
+import { watchCapture } from "../api/live";
 import { asApiError } from "../api/useQuery";
 import { navigate } from "../app/router";
 import { CaptureCallsDocument, CloseCaptureDocument, type CapturedCallFieldsFragment, OpenCaptureDocument } from "../graphql/generated";
@@ -23,10 +25,26 @@ export function ListenPanel({ workflow }: { workflow: WorkflowData }) {
   const [capture, setCapture] = useState<Listening | null>(null);
   const [calls, setCalls] = useState<CapturedCallFieldsFragment[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
+  const [polling, setPolling] = useState(false);
   const last = useRef<string | null>(null);
 
   useEffect(() => {
     if (!capture?.open) return;
+    return watchCapture(capture.id, last.current, {
+      onCall: (call) => {
+        last.current = call.id;
+        setCalls((before) => [...before, call]);
+      },
+      // Unavailable, or lost: polling goes on from the last call shown.
+      onLive: (on) => {
+        if (!on) setPolling(true);
+      },
+      onEnd: () => setCapture({ ...capture, open: false }),
+    });
+  }, [capture]);
+
+  useEffect(() => {
+    if (!capture?.open || !polling) return;
     let stopped = false;
     const poll = async () => {
       if (document.visibilityState !== "visible") return;
@@ -48,7 +66,7 @@ export function ListenPanel({ workflow }: { workflow: WorkflowData }) {
       stopped = true;
       clearInterval(timer);
     };
-  }, [capture]);
+  }, [capture, polling]);
 
   async function listen() {
     setError(null);
@@ -56,6 +74,7 @@ export function ListenPanel({ workflow }: { workflow: WorkflowData }) {
       const { openCapture } = await request(OpenCaptureDocument, { workflowKey: workflow.key });
       last.current = null;
       setCalls([]);
+      setPolling(false);
       setCapture(openCapture);
     } catch (caught) {
       setError(asApiError(caught));

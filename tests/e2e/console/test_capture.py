@@ -1,7 +1,10 @@
-"""Journey: listen for a call on a disabled workflow, test-run the workflow with it (no
-request sent, the trace on the graph), and turn the captured call into parse rules."""
+"""Journey: listen for a call on a disabled workflow (it arrives over the `capturedCalls`
+subscription, not by polling), test-run the workflow with it (no request sent, the trace on
+the graph), and turn the captured call into parse rules."""
 
 from __future__ import annotations
+
+import json
 
 import httpx
 import pytest
@@ -38,6 +41,12 @@ def test_listen_test_run_and_use_as_example(page: Page, served: Served) -> None:
     workflow_id, url = created["id"], created["trigger"]["url"]
     sign_in(page, served.token)
     page.goto(f"/console/workflows/{workflow_id}/trigger")
+    frames: list[str] = []
+    page.on(
+        "websocket", lambda socket: socket.on("framesent", lambda sent: frames.append(str(sent)))
+    )
+    posted: list[str] = []
+    page.on("request", lambda sent: posted.append(sent.post_data or ""))
     page.get_by_role("button", name="Listen", exact=True).click()
     expect(page.get_by_text("Listening for up to 10 calls")).to_be_visible()
 
@@ -49,6 +58,12 @@ def test_listen_test_run_and_use_as_example(page: Page, served: Served) -> None:
     expect(page.get_by_text("authorization: [redacted]")).to_be_visible()
     check_screen(page, "10-listen")
     call_id = use.inner_text().rsplit("#", 1)[1]
+    subscribed = [json.loads(f) for f in frames if "capturedCalls" in f]
+    assert [m["type"] for m in subscribed] == ["subscribe"]
+    assert not [p for p in posted if "CaptureCalls" in p]  # no polling
+    capture_id = subscribed[0]["payload"]["variables"]["captureId"]
+    served.data("mutation($id: ID!) { closeCapture(id: $id) { id } }", id=capture_id)
+    expect(page.get_by_text("Stopped listening.")).to_be_visible()  # the subscription completed
 
     use.click()
     expect(page.get_by_label(f"Use captured call #{call_id} as the request")).to_be_checked()
@@ -74,3 +89,23 @@ def test_listen_test_run_and_use_as_example(page: Page, served: Served) -> None:
         "query($id: ID!) { workflow(id: $id) { trigger { parseRules { key } } } }", id=workflow_id
     )
     assert [r["key"] for r in rules["workflow"]["trigger"]["parseRules"]] == ["data.object.amount"]
+
+
+@pytest.mark.timeout(120)
+def test_listen_polls_when_the_socket_is_refused(page: Page, served: Served) -> None:
+    created = served.data(CREATE, input={**DOCUMENT, "key": "listen-polled"})["createWorkflow"]
+    workflow_id, url = created["id"], created["trigger"]["url"]
+    page.route_web_socket("**/graphql", lambda socket: socket.close())  # a proxy without them
+    sign_in(page, served.token)
+    page.goto(f"/console/workflows/{workflow_id}/trigger")
+    posted: list[str] = []
+    page.on("request", lambda sent: posted.append(sent.post_data or ""))
+    page.get_by_role("button", name="Listen", exact=True).click()
+    expect(page.get_by_text("Listening for up to 10 calls")).to_be_visible()
+
+    answered = httpx.post(url, json=EVENT, timeout=10)
+    assert answered.status_code == 202
+    expect(page.get_by_role("button", name="Test run with call")).to_have_count(1)
+    assert [p for p in posted if "CaptureCalls" in p]  # found by polling
+    page.get_by_role("button", name="Stop listening").click()
+    expect(page.get_by_text("Stopped listening.")).to_be_visible()
