@@ -90,8 +90,10 @@ class Subscription:
                     yield CapturedCall.from_row(row)
                 if capture is None or not capture.is_open(utcnow()):
                     return  # read after the capture's state: no call it recorded is missed
+                # woken by a new call or a close; else at its expiry (or the token's check)
+                left = (capture.expires_at - utcnow()).total_seconds()
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(woken.wait(), timeout=RECHECK)
+                    await asyncio.wait_for(woken.wait(), timeout=max(0.0, min(RECHECK, left)))
                 await _still_accepted(connection)
 
 

@@ -503,3 +503,20 @@ async def test_closing_a_capture_completes_its_subscription(
         assert closed["closeCapture"]["open"] is False
         # woken by the close, not by the next check of the connection (seconds away)
         assert await client.receive() == {"id": "calls", "type": "complete"}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.timeout(60)
+async def test_a_capture_that_expires_completes_its_subscription(
+    database_url: str, tmp_path: Path
+) -> None:
+    opened = 'mutation { openCapture(workflowKey: "payment-events", seconds: 1) { id } }'
+    async with serve(database_url, tmp_path) as server, subscriber(server) as client:
+        capture = (await graphql(server, opened))["openCapture"]["id"]
+        payload = {"query": CAPTURED, "variables": {"id": capture}}
+        await client.socket.send(
+            json.dumps({"id": "calls", "type": "subscribe", "payload": payload})
+        )
+        # at its expiry, not at the next check of the connection (30 s away)
+        async with asyncio.timeout(15):
+            assert await client.receive() == {"id": "calls", "type": "complete"}
