@@ -61,7 +61,7 @@ from gateway.service import reads
 log = logging.getLogger("gateway.events")
 WATCH_BACKLOG = 256
 UNREAD_LIMIT = 4096  # changes waiting for the reader, all watches together
-READ_INTERVAL = 0.1  # seconds from one read's start to the next one's, at least
+READ_INTERVAL = 0.25  # seconds from one read's start to the next one's, at least
 REVOKED = b'"revoked"'  # in a batch, beside the changes: tokens were revoked
 CALL = "call"  # in a batch, ["call", capture id]: a capture recorded a call
 _CONNECTION_ERRORS = (RedisError, OSError, TimeoutError)

@@ -205,7 +205,7 @@ async def test_executions_changed_together_arrive_as_lists(
         await subscriptions_open(server, 2)
 
         # Sync calls at once: each is one change, its finished record. The server reads
-        # changes at most every 0.1 s, so those of one read come in one message.
+        # changes at most every 0.25 s, so those of one read come in one message.
         sent = await asyncio.gather(
             *(call(server, GITHUB, {"zen": str(n)}, **PING) for n in range(count))
         )
