@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.store.errors import translated
+from gateway.store.lookups import ExecutionRow
 from gateway.store.models import Execution, Job, Workflow
 
 
@@ -14,7 +15,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def summary(row: Execution, workflow_key: str) -> dict[str, Any]:
+def summary(row: Execution | ExecutionRow, workflow_key: str) -> dict[str, Any]:
     response = row.response or {}
     return {
         "id": str(row.id),

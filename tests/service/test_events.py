@@ -90,7 +90,10 @@ WORKFLOW_ID = "query ($key: String) { workflow(key: $key) { id } }"
 
 def reads_by_id(statements: Statements) -> list[str]:
     """The statements that read executions by their ids."""
-    return [sql for sql in statements.sql if 'FROM "executions"' in sql and '"id" IN' in sql]
+    by_id = ('"id" IN', '"id" = ANY')
+    return [
+        sql for sql in statements.sql if 'FROM "executions"' in sql and any(w in sql for w in by_id)
+    ]
 
 
 async def until_seen(watch: Watch[ExecutionRecord], count: int) -> list[uuid.UUID]:
