@@ -46,10 +46,10 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import Executor, to_nodes
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from gateway.api.fanout import SharedEventContext
 from gateway.core import shortcuts
 
 
@@ -149,12 +149,13 @@ def _leaf(parent_type: GraphQLObjectType, name: str) -> _Leaf | None:
 _Plan = list[tuple[str, FieldDetailsList, _Leaf | None]]
 
 
-class LeafFastContext(StrawberryGraphQLCoreExecutionContext):
+class LeafFastContext(SharedEventContext):
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:
-        """This context while the shortcuts are on, else Strawberry's own: the plain path."""
+        """This context while the shortcuts are on, else Strawberry's own (sharing a
+        subscription event's results, api/fanout.py): the plain path."""
         if not shortcuts.enabled():
-            return StrawberryGraphQLCoreExecutionContext.build(*args, **kwargs)
+            return SharedEventContext.build(*args, **kwargs)
         return super().build(*args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -5,7 +5,9 @@ as they are recorded, from the events bus (service/events.py).
 A subscription sends each execution as the server read it after its change, one read for
 every subscription of the process (service/events.py): `executionChanged` one message per
 execution, `executionsChanged` one message per batch (what waited for it, as a list); a
-change whose execution is gone (not kept) sends nothing. The connection's token is checked
+change whose execution is gone (not kept) sends nothing. Subscriptions that take the same
+rows get the same list, which each selection executes once for all of them
+(api/fanout.py). The connection's token is checked
 again every `RECHECK` seconds, and at once when a token is revoked through the API; once
 refused, the socket is closed with 4403.
 """
@@ -13,6 +15,7 @@ refused, the socket is closed with 4403.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from contextlib import aclosing, suppress
 
@@ -20,6 +23,7 @@ import strawberry
 
 from gateway.api.context import Connection, Info
 from gateway.api.errors import NOT_FOUND, UNAUTHENTICATED, ApiError
+from gateway.api.fanout import Shared
 from gateway.api.loaders import Loaders
 from gateway.api.queries import item_id
 from gateway.api.testing import CapturedCall
@@ -62,7 +66,7 @@ class Subscription:
             async for rows in changes:
                 if rows:
                     info.context.loaders = Loaders()  # what they load is read afresh
-                    yield [_converted(row) for row in rows]
+                    yield _batch(rows)
 
     @strawberry.subscription(
         description=(
@@ -99,6 +103,22 @@ class Subscription:
 
 _CONVERTED: dict[int, tuple[ExecutionRecord, Execution]] = {}
 _CONVERTED_LIMIT = 4096
+_BATCHES: OrderedDict[tuple[int, ...], tuple[list[ExecutionRecord], Shared]] = OrderedDict()
+_BATCHES_LIMIT = 64  # the batches of the last reads, each taken by every watch of a workflow
+
+
+def _batch(rows: list[ExecutionRecord]) -> Shared:
+    """The rows as one event for every subscription that takes the same rows (the same
+    objects: those of one read, api/fanout.py); holding the rows keeps their `id()`s theirs."""
+    key = tuple(map(id, rows))
+    held = _BATCHES.get(key)
+    if held is not None:
+        return held[1]
+    batch = Shared(_converted(row) for row in rows)
+    _BATCHES[key] = (rows, batch)
+    if len(_BATCHES) > _BATCHES_LIMIT:
+        _BATCHES.popitem(last=False)
+    return batch
 
 
 def _converted(row: ExecutionRecord) -> Execution:
