@@ -119,18 +119,18 @@ class Watch(Generic[Entry]):
         if self._waiting:
             self._ready.set()
 
+    def revoke(self) -> None:
+        self.revoked.set()
+        self._ready.set()
+
     async def next(self, timeout: float | None = None) -> list[Entry]:
         """Every waiting entry, oldest first, once there is one; none after `timeout`
         seconds or a revocation."""
-        if not self._waiting:
+        if not self._waiting and not self.revoked.is_set():
             self._ready.clear()
-            revoked = asyncio.ensure_future(self.revoked.wait())
-            ready = asyncio.ensure_future(self._ready.wait())
-            try:
-                await asyncio.wait((ready, revoked), timeout=timeout, return_when="FIRST_COMPLETED")
-            finally:
-                ready.cancel()
-                revoked.cancel()
+            with suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._ready.wait()
         entries = list(self._waiting.values())
         self._waiting.clear()
         return entries
@@ -234,7 +234,7 @@ class Events:
     def _revoke(self) -> None:
         for watches in self._watches.values():
             for watch in watches:
-                watch.revoked.set()
+                watch.revoke()
 
     def _post(self, item: bytes) -> None:
         self._outbox.append(item)

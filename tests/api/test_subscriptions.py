@@ -147,6 +147,10 @@ async def until_finished(
 @pytest.mark.timeout(60)
 async def test_a_call_is_seen_created_and_finished(database_url: str, tmp_path: Path) -> None:
     async with serve(database_url, tmp_path) as server, subscriber(server) as client:
+        # the client offers permessage-deflate (websockets' default); the server declines it
+        assert client.socket.request is not None and client.socket.response is not None
+        assert "permessage-deflate" in client.socket.request.headers["sec-websocket-extensions"]
+        assert "sec-websocket-extensions" not in client.socket.response.headers
         operation = await client.subscribe()
         await subscriptions_open(server, 1)
 
