@@ -312,8 +312,12 @@ async def test_subscriptions_per_connection_are_bounded(database_url: str, tmp_p
         assert set(got) == {*operations[1:], again}
         assert set(got.values()) == {execution_id}
 
-        # A message over the request limit closes the socket (1009, message too big).
-        await client.socket.send(" " * (MAX_BODY + 1))
+        # A message over the request limit closes the socket (1009, message too big) once
+        # its frame's header gives its length. Only the header is sent (text, masked, a
+        # 64-bit length): with the payload still on its way the server's close would
+        # reset the connection, and the close frame could be lost.
+        length = (MAX_BODY + 1).to_bytes(8, "big")
+        client.socket.transport.write(bytes([0x81, 0x80 | 127]) + length + bytes(4))
         with pytest.raises(ConnectionClosed) as closed:
             await client.receive()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
