@@ -211,7 +211,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             log_config=None,
             timeout_graceful_shutdown=settings.shutdown_grace,
             # subscription messages go uncompressed: deflating each one for each subscriber
-            # took a tenth of the event loop with 100 consoles open (docs/api.md)
+            # cost about a tenth of the CPU per call with 100 subscribers open (docs/api.md)
             ws_per_message_deflate=False,
             ws_max_size=MAX_BODY,  # a GraphQL message over WebSocket, as over HTTP (closed: 1009)
             **server_options(settings),  # httptools with socket timeouts (gateway/sockets.py)
