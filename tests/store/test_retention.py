@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from gateway.core.clock import utcnow
 from gateway.core.stopping import Stop
@@ -88,3 +90,42 @@ async def test_a_prune_deletes_in_bounded_batches_up_to_its_limit_or_a_stop(
     assert stopped == (MIN_BATCH, MIN_BATCH)  # a stop asked ends the pass after its batch
     assert rest == (20 - MIN_BATCH, 20 - MIN_BATCH)
     assert (left, requests_left) == (0, 0)
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL the prune takes a connection of its own
+async def test_a_batch_is_timed_from_when_it_holds_the_connection(
+    settings_factory: SettingsFactory,
+) -> None:
+    settings = settings_factory(execution_max_age="1d")
+    async with running_gateway(settings) as gateway:
+        await gateway.apply(FLOWS[0])
+        for _ in range(40):
+            await gateway.post("ok", json={})
+        await gateway.drain()
+        long_ago = utcnow() - timedelta(days=2)
+        await Execution.all().update(finished_at=long_ago, created_at=long_ago)
+
+        # The prune's clock moves by a second only while another transaction holds the
+        # connection the group commit shares. Were that wait the batch's time, the first
+        # batch would be over its budget, and the second no larger.
+        now = [0.0]
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:  # a task of its own: its transaction is not the prune's
+            async with in_transaction():
+                holding.set()
+                await release.wait()
+
+        holder = asyncio.ensure_future(hold())
+        await holding.wait()
+        pruning = asyncio.ensure_future(
+            prune_executions(86400, budget=0.5, first=MIN_BATCH, clock=lambda: now[0])
+        )
+        await asyncio.sleep(0)  # the prune runs up to the connection's lock
+        now[0] += 1.0
+        release.set()
+        await holder
+        deleted, largest = await pruning
+        left = await Execution.all().count()
+    assert (deleted, left) == (40, 0)
+    assert largest == 40 - MIN_BATCH  # the second batch, doubled, took the rest
