@@ -12,7 +12,7 @@ from gateway.service.housekeeping import Housekeeper
 from gateway.store.models import DedupKey, Execution, ExecutionRequest, Job
 from gateway.store.retention import MAX_BATCH, MIN_BATCH, next_batch, prune_executions
 from tests.conftest import SettingsFactory
-from tests.support import running_gateway
+from tests.support import Gateway, running_gateway
 
 FLOWS = (
     "{key: ok, nodes: [{key: a, type: end, config: {endStatus: 1}}]}",
@@ -65,17 +65,22 @@ def test_the_next_batch_follows_the_time_the_last_one_took(
     assert next_batch(size, seconds, budget=0.004) == expected
 
 
+async def forty_expired(gateway: Gateway) -> None:
+    """40 finished executions, all two days old (past a 1-day `execution_max_age`)."""
+    await gateway.apply(FLOWS[0])
+    for _ in range(40):
+        await gateway.post("ok", json={})
+    await gateway.drain()
+    long_ago = utcnow() - timedelta(days=2)
+    await Execution.all().update(finished_at=long_ago, created_at=long_ago)
+
+
 async def test_a_prune_deletes_in_bounded_batches_up_to_its_limit_or_a_stop(
     settings_factory: SettingsFactory,
 ) -> None:
     settings = settings_factory(execution_max_age="1d")
     async with running_gateway(settings) as gateway:
-        await gateway.apply(FLOWS[0])
-        for _ in range(40):
-            await gateway.post("ok", json={})
-        await gateway.drain()
-        long_ago = utcnow() - timedelta(days=2)
-        await Execution.all().update(finished_at=long_ago, created_at=long_ago)
+        await forty_expired(gateway)
 
         # a budget nothing fits in: every batch after the first is the smallest
         limited = await prune_executions(86400, limit=20, budget=0.0, first=MIN_BATCH)
@@ -98,12 +103,7 @@ async def test_a_batch_is_timed_from_when_it_holds_the_connection(
 ) -> None:
     settings = settings_factory(execution_max_age="1d")
     async with running_gateway(settings) as gateway:
-        await gateway.apply(FLOWS[0])
-        for _ in range(40):
-            await gateway.post("ok", json={})
-        await gateway.drain()
-        long_ago = utcnow() - timedelta(days=2)
-        await Execution.all().update(finished_at=long_ago, created_at=long_ago)
+        await forty_expired(gateway)
 
         # The prune's clock moves by a second only while another transaction holds the
         # connection the group commit shares. Were that wait the batch's time, the first
