@@ -62,8 +62,11 @@ def _statements(template: str) -> list[str]:
     started = f"CASE WHEN s.status = 'QUEUED' THEN NULL ELSE {created} END"
     resume = "CASE WHEN s.status = 'QUEUED' THEN '2999-01-01 00:00:00.000000+00:00' END"
     lease = f"CASE WHEN s.status = 'STARTED' THEN {_time('s.n * :spacing + 3600')} END"
+    # a UUIDv7 of the creation time, as the gateway makes them (core/ids.py): the ids of
+    # a history sort as its creation times do, which is what its indexes hold
+    millis = "printf('%012x', (:base + c.n * :spacing) * 1000 + (c.n % 1000000) / 1000)"
     uuid = (
-        "lower(printf('%s-%s-4%s-%s-%s', hex(randomblob(4)), hex(randomblob(2)), "
+        f"lower(printf('%s-%s-7%s-%s-%s', substr({millis}, 1, 8), substr({millis}, 9, 4), "
         "substr(hex(randomblob(2)), 2), '8' || substr(hex(randomblob(2)), 2), "
         "hex(randomblob(6))))"
     )
