@@ -9,20 +9,25 @@ waits behind a long batch is a slow call. Each batch's size adapts to a time bud
 holds the connection at most about half the time: its rate is about half its rate alone,
 never less (docs/performance.md, scenario 11). A batch is timed from when its
 transaction holds the connection: the wait for a group commit to end is not the batch's,
-and counting it kept batches small under load.
+and counting it kept batches small under load. On SQLite (with the shortcuts on) a batch
+is one trip to the database thread (`_delete_in_thread`), so it holds the connection for
+its statements' time alone.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from gateway.core.clock import utcnow
 from gateway.core.statuses import FINISHED
 from gateway.core.stopping import Stop
+from gateway.store import sqlite_trip
 from gateway.store.dedup import prune_expired
 from gateway.store.errors import translated
 from gateway.store.models import Execution, ExecutionRequest, Job
@@ -73,17 +78,27 @@ async def prune_executions(
     return total, largest
 
 
+def expired(cutoff: datetime) -> QuerySet[Execution]:
+    """Finished executions that finished before `cutoff`. An execution finishes after it
+    is created, so the bound on `created_at` selects the same rows; it lets the (status,
+    created_at) index stop at the cutoff, where without it a pass's last batch walked
+    every finished execution kept (0.7 s for a million on SQLite). `_SELECT_SQL` is the
+    same query for the database thread."""
+    return Execution.filter(
+        status__in=list(FINISHED), created_at__lt=cutoff, finished_at__lt=cutoff
+    )
+
+
 async def _delete_batch(
     cutoff: datetime, size: int, clock: Callable[[], float]
 ) -> tuple[int, float]:
     """How many were deleted, and for how long the batch held the connection."""
+    if sqlite_trip.available():
+        async with translated("prune executions"):
+            return await sqlite_trip.call(_delete_in_thread, cutoff, size, clock)
     async with translated("prune executions"), in_transaction():
         started = clock()
-        ids = list(
-            await Execution.filter(status__in=list(FINISHED), finished_at__lt=cutoff)
-            .limit(size)
-            .values_list("id", flat=True)
-        )
+        ids = list(await expired(cutoff).limit(size).values_list("id", flat=True))
         if ids:
             await Job.filter(execution_id__in=ids).delete()
             await ExecutionRequest.filter(execution_id__in=ids).delete()
@@ -99,3 +114,34 @@ async def prune(max_age: float, stop: Stop | None = None) -> tuple[int, int]:
     while (deleted := await prune_expired()) > 0:
         keys += deleted
     return executions, keys
+
+
+_FINISHED = sorted(status.value for status in FINISHED)
+_SELECT_SQL = (
+    f'SELECT "id" FROM "executions" WHERE "status" IN ({", ".join("?" for _ in _FINISHED)}) '
+    'AND "created_at" < ? AND "finished_at" < ? LIMIT ?'
+)
+_DELETES = (("jobs", "execution_id"), ("execution_requests", "execution_id"), ("executions", "id"))
+
+
+def _delete_in_thread(
+    db: sqlite3.Connection, cutoff: datetime, size: int, clock: Callable[[], float]
+) -> tuple[int, float]:
+    """`_delete_batch` on SQLite, in the database thread (store/sqlite_trip.py): the same
+    statements in one trip instead of six through a busy event loop, which a batch's
+    connection lock (and so every group commit behind it) waited on, and which its time
+    counted."""
+    started = clock()
+    db.execute("BEGIN")
+    try:
+        ids = [row[0] for row in db.execute(_SELECT_SQL, [*_FINISHED, cutoff, cutoff, size])]
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            for table, column in _DELETES:
+                db.execute(f'DELETE FROM "{table}" WHERE "{column}" IN ({marks})', ids)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return len(ids), clock() - started

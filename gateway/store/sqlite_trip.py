@@ -1,4 +1,5 @@
-"""A group commit on SQLite in one trip to the database thread.
+"""A group commit on SQLite in one trip to the database thread (and `call`, any function
+run there in one trip: a retention batch, store/retention.py).
 
 aiosqlite runs every statement in a thread of its own and hands each result back through
 the event loop. Through Tortoise a commit of the writer is seven such trips (BEGIN, new
@@ -20,12 +21,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 
 from gateway.core import shortcuts
 from gateway.store.rows import Statement
+
+R = TypeVar("R")
 
 
 @dataclass
@@ -66,11 +69,18 @@ def available() -> bool:
 
 async def commit(trip: Trip) -> Done:
     """Run `trip` in one transaction, in one call to the database thread."""
+    done: Done = await call(_run, trip)
+    return done
+
+
+async def call(function: Callable[..., R], *args: Any) -> R:
+    """`function(db, *args)` in the database thread, in one call, with the connection to
+    itself (`db`: the sqlite3 connection, in autocommit mode as Tortoise opens it)."""
     client = _client()
     async with client._lock:
         connection = client._connection
-        done: Done = await connection._execute(_run, connection._conn, trip)
-        return done
+        result: R = await connection._execute(function, connection._conn, *args)
+        return result
 
 
 def _run(db: sqlite3.Connection, trip: Trip) -> Done:

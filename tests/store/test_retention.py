@@ -4,12 +4,14 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from gateway.core.clock import utcnow
 from gateway.core.stopping import Stop
 from gateway.service.housekeeping import Housekeeper
 from gateway.store.models import DedupKey, Execution, ExecutionRequest, Job
+from gateway.store import retention
 from gateway.store.retention import MAX_BATCH, MIN_BATCH, next_batch, prune_executions
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
@@ -129,3 +131,20 @@ async def test_a_batch_is_timed_from_when_it_holds_the_connection(
         left = await Execution.all().count()
     assert (deleted, left) == (40, 0)
     assert largest == 40 - MIN_BATCH  # the second batch, doubled, took the rest
+
+
+@pytest.mark.sqlite_only  # the plan's text is SQLite's
+async def test_the_select_of_a_batch_stops_at_the_cutoff_in_the_status_index(
+    settings_factory: SettingsFactory,
+) -> None:
+    # Were it bounded by `finished_at` alone, a pass's last batch would read every finished
+    # execution kept, past the cutoff, to find that none is expired.
+    async with running_gateway(settings_factory()):
+        cutoff = utcnow()
+        plain = await retention.expired(cutoff).limit(10).explain()
+        client = connections.get("default")
+        values = [*retention._FINISHED, cutoff, cutoff, 10]
+        _, trip = await client.execute_query(f"EXPLAIN QUERY PLAN {retention._SELECT_SQL}", values)
+    for plan in (plain, trip):
+        (detail,) = [row["detail"] for row in plan]
+        assert "(status=? AND created_at<?)" in detail
