@@ -10,8 +10,8 @@ from tortoise.transactions import in_transaction
 from gateway.core.clock import utcnow
 from gateway.core.stopping import Stop
 from gateway.service.housekeeping import Housekeeper
-from gateway.store.models import DedupKey, Execution, ExecutionRequest, Job
 from gateway.store import retention
+from gateway.store.models import DedupKey, Execution, ExecutionRequest, Job
 from gateway.store.retention import MAX_BATCH, MIN_BATCH, next_batch, prune_executions
 from tests.conftest import SettingsFactory
 from tests.support import Gateway, running_gateway
