@@ -132,16 +132,10 @@ def _delete_in_thread(
     connection lock (and so every group commit behind it) waited on, and which its time
     counted."""
     started = clock()
-    db.execute("BEGIN")
-    try:
+    with sqlite_trip.transaction(db):
         ids = [row[0] for row in db.execute(_SELECT_SQL, [*_FINISHED, cutoff, cutoff, size])]
         if ids:
             marks = ", ".join("?" for _ in ids)
             for table, column in _DELETES:
                 db.execute(f'DELETE FROM "{table}" WHERE "{column}" IN ({marks})', ids)
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
     return len(ids), clock() - started

@@ -19,7 +19,8 @@ through a Tortoise transaction (`commits.commit`). What it saves is in docs/arch
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -85,17 +86,25 @@ async def call(function: Callable[..., R], *args: Any) -> R:
 
 def _run(db: sqlite3.Connection, trip: Trip) -> Done:
     """In the database thread (autocommit mode, as Tortoise opens it)."""
-    db.execute("BEGIN")
-    try:
+    with transaction(db):
         for sql, values in trip.writes:
             db.execute(sql, values)
         claimed = [[dict(row) for row in db.execute(sql, values)] for sql, values in trip.claims]
         finished = {str(row[0]) for sql, values in trip.finishes for row in db.execute(sql, values)}
         for sql, values in trip.after(finished):
             db.execute(sql, values)
+    return Done(claimed, finished)
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """In the database thread: the block's statements in one transaction, committed at its
+    end, rolled back if it raises."""
+    db.execute("BEGIN")
+    try:
+        yield
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return Done(claimed, finished)
