@@ -250,7 +250,10 @@ class LeafFastContext(SharedEventContext):
         and hold no surprise, the answer is built in one pass (`_tree`). Otherwise a
         preloaded relation is completed from its attribute (graphql-core's execute_field,
         with the attribute as the resolver's answer), and anything else the usual way."""
-        found = _source(parent_type, details[0].node.name.value)
+        name = details[0].node.name.value
+        if parent_type is self.schema.subscription_type:
+            return self._event(parent_type.fields[name], source, details, path, position_context)
+        found = _source(parent_type, name)
         value = Undefined if found is None else getattr(source, found.attr, Undefined)
         if found is None or value is Undefined or (value is None and not found.plain):
             return super().execute_field(parent_type, source, details, path, position_context)
@@ -281,6 +284,23 @@ class LeafFastContext(SharedEventContext):
                 return None
 
         return await_completed()
+
+    def _event(
+        self,
+        field: GraphQLField,
+        event: Any,
+        details: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """A subscription's field on one of its events: Strawberry resolves it to the event
+        itself, so a plain selection of it is built in one pass (`_tree`)."""
+        if self._treeable(field.type, details):
+            tree = self._tree(field.type, details, event)
+            if tree is not _USUAL:
+                return tree
+        parent_type = self.schema.subscription_type
+        return super().execute_field(parent_type, event, details, path, position_context)
 
     def _treeable(self, return_type: Any, details: FieldDetailsList) -> bool:
         """Whether every field selected below is a plain leaf or has a value source, down

@@ -44,7 +44,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 import orjson
@@ -65,13 +64,6 @@ READ_INTERVAL = 0.25  # seconds from one read's start to the next one's, at leas
 REVOKED = b'"revoked"'  # in a batch, beside the changes: tokens were revoked
 CALL = "call"  # in a batch, ["call", capture id]: a capture recorded a call
 _CONNECTION_ERRORS = (RedisError, OSError, TimeoutError)
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    execution_id: uuid.UUID
-    workflow_id: int
-    status: str
 
 
 class Keyed(Protocol):
@@ -95,6 +87,8 @@ class Watch(Generic[Entry]):
         self.backlog = backlog
         self.dropped = 0
         self._waiting: OrderedDict[uuid.UUID, Entry] = OrderedDict()
+        self._read: list[Entry] | None = None
+        """A read's entries as offered, while nothing else waits (`offer_read`)."""
         self._ready = asyncio.Event()
         self.revoked = asyncio.Event()
         """Set when admin tokens were revoked: the listener checks its own again."""
@@ -105,9 +99,23 @@ class Watch(Generic[Entry]):
     def offer(self, entry: Entry) -> None:
         self.offer_all((entry,))
 
+    def offer_read(self, entries: list[Entry]) -> None:
+        """`offer_all` for the entries of one read that this watch wants, each execution
+        once: while nothing else waits they are kept as they are, the same list for every
+        watch of the read (listeners read it and leave it as it is)."""
+        if self._read is None and not self._waiting and len(entries) <= self.backlog:
+            if entries:
+                self._read = entries
+                self._ready.set()
+            return
+        self.offer_all(entries)
+
     def offer_all(self, entries: Iterable[Entry]) -> None:
         """Entries of one read, in order: the listener wakes once, and takes them together
         (with whatever else is waiting)."""
+        if self._read is not None:  # waiting as offered: from here on, one entry each
+            self._waiting.update((entry.id, entry) for entry in self._read)
+            self._read = None
         for entry in entries:
             if not self.wants(entry.workflow_id):
                 continue
@@ -126,11 +134,14 @@ class Watch(Generic[Entry]):
     async def next(self, timeout: float | None = None) -> list[Entry]:
         """Every waiting entry, oldest first, once there is one; none after `timeout`
         seconds or a revocation."""
-        if not self._waiting and not self.revoked.is_set():
+        if not self._waiting and self._read is None and not self.revoked.is_set():
             self._ready.clear()
             with suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._ready.wait()
+        if self._read is not None:
+            entries, self._read = self._read, None
+            return entries
         entries = list(self._waiting.values())
         self._waiting.clear()
         return entries
@@ -144,7 +155,8 @@ class Events:
         self.redis_url = settings.redis_url
         self._watches: dict[int | None, set[Watch[reads.ExecutionRecord]]] = {}
         """Open watches by the workflow they follow (None: all)."""
-        self._unread: OrderedDict[uuid.UUID, Change] = OrderedDict()
+        self._unread: dict[uuid.UUID, int] = {}
+        """Changed executions not yet read, with their workflows, oldest change first."""
         self._arrived = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._halt = Stop()
@@ -193,7 +205,7 @@ class Events:
         """Never blocks and never fails: a change that cannot be sent is logged."""
         if self._redis is None:
             if self._watches:
-                self._deliver(Change(execution_id, workflow_id, status))
+                self._deliver(execution_id, workflow_id)
             return
         self._post(orjson.dumps([str(execution_id), workflow_id, status]))
 
@@ -257,15 +269,16 @@ class Events:
             if not watches:
                 del self._watches[workflow_id]
 
-    def _deliver(self, change: Change) -> None:
+    def _deliver(self, execution_id: uuid.UUID, workflow_id: int) -> None:
         """Queue a change some watch wants for the reader (a newer change of the same
         execution replaces a waiting one)."""
-        if change.workflow_id not in self._watches and None not in self._watches:
+        if workflow_id not in self._watches and None not in self._watches:
             return
-        self._unread.pop(change.execution_id, None)
-        self._unread[change.execution_id] = change
-        if len(self._unread) > UNREAD_LIMIT:
-            self._unread.popitem(last=False)
+        unread = self._unread
+        unread.pop(execution_id, None)
+        unread[execution_id] = workflow_id
+        if len(unread) > UNREAD_LIMIT:
+            del unread[next(iter(unread))]
             self.skipped += 1
         self._arrived.set()
         if (self._reader is None or self._reader.done()) and not self._halt.is_set():
@@ -286,7 +299,7 @@ class Events:
                 return
             last = loop.time()
             self._arrived.clear()
-            changes, self._unread = self._unread, OrderedDict()
+            changes, self._unread = self._unread, {}
             try:
                 self.reads += 1
                 rows = {row.id: row for row in await reads.executions_by_id(changes)}
@@ -304,10 +317,10 @@ class Events:
             by_workflow.setdefault(row.workflow_id, []).append(row)
         for workflow_id, mine in by_workflow.items():
             for watch in self._watches.get(workflow_id, ()):
-                watch.offer_all(mine)
+                watch.offer_read(mine)
         if rows:
             for watch in self._watches.get(None, ()):
-                watch.offer_all(rows)
+                watch.offer_read(rows)
 
     async def _send_waiting(self) -> None:
         try:
@@ -366,7 +379,7 @@ class Events:
                     if item[0] == CALL:
                         self._wake(int(item[1]))
                         continue
-                    execution_id, workflow_id, status = item
-                    self._deliver(Change(uuid.UUID(execution_id), int(workflow_id), status))
+                    execution_id, workflow_id, _status = item
+                    self._deliver(uuid.UUID(execution_id), int(workflow_id))
             except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
                 log.warning("execution changes: unreadable message on %s: %s", self.channel, exc)

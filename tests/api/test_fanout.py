@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import strawberry
@@ -77,9 +77,18 @@ class CodingSchema(strawberry.Schema):
         errors[:] = [GraphQLError(f"coded: {error.message}", error.nodes) for error in errors]
 
 
-SCHEMA = CodingSchema(
-    query=Query, subscription=Subscription, execution_context_class=LeafFastContext
-)
+class TreeCounting(LeafFastContext):
+    """Keeps what it built in one pass (`_tree`)."""
+
+    built: ClassVar[list[Any]] = []
+
+    def _tree(self, return_type: Any, details: Any, value: Any) -> Any:
+        tree = super()._tree(return_type, details, value)
+        self.built.append(tree)
+        return tree
+
+
+SCHEMA = CodingSchema(query=Query, subscription=Subscription, execution_context_class=TreeCounting)
 
 
 @pytest.fixture(params=[True, False], ids=["shortcuts", "plain"], autouse=True)
@@ -87,6 +96,7 @@ def switch(request: pytest.FixtureRequest) -> Iterator[None]:
     was = shortcuts.enabled()
     shortcuts.configure(request.param)
     resolved.clear()
+    TreeCounting.built.clear()
     yield
     shortcuts.configure(was)
 
@@ -109,6 +119,7 @@ async def opened(feed: Feed, queries: list[tuple[str, dict[str, Any]]]) -> list[
 DETAIL = "subscription ($tag: String) { items(tag: $tag) { name detail } }"
 LATER = "subscription { items { later } }"
 BROKEN = "subscription { items { name broken } }"
+PLAIN = "subscription { items { name } }"
 
 
 async def test_one_selection_is_executed_once_for_every_subscription() -> None:
@@ -166,3 +177,14 @@ async def test_each_subscription_gets_its_own_errors() -> None:
         assert result.data == {"items": [{"name": "x", "broken": None}]}
     for stream, _ in pairs:
         await stream.aclose()
+
+
+async def test_a_plain_selection_of_an_event_is_built_in_one_pass() -> None:
+    feed = Feed()
+    [(stream, first)] = await opened(feed, [(PLAIN, {})])
+    feed.put(Shared([Item(name="x"), Item(name="y")]))
+    expected = [{"name": "x"}, {"name": "y"}]
+    assert (await first).data == {"items": expected}
+    # shortcuts off: Strawberry's own context, field by field
+    assert TreeCounting.built == ([expected] if shortcuts.enabled() else [])
+    await stream.aclose()

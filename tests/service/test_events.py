@@ -65,6 +65,33 @@ async def test_a_slow_watch_drops_its_oldest_entries_past_the_backlog() -> None:
     assert await watch.next(timeout=0) == []
 
 
+async def test_a_read_is_taken_as_offered_by_every_watch_and_merged_while_waiting() -> None:
+    watches: list[Watch[Row]] = [Watch(workflow_id=1), Watch(workflow_id=1)]
+    execution = uuid.uuid4()
+    first, second = Row(id=execution), Row()
+    read = [first, second]
+    for watch in watches:
+        watch.offer_read(read)
+    taken = [await watch.next(timeout=0) for watch in watches]
+    assert taken[0] is read and taken[1] is read  # the read's list itself, not a copy each
+    assert [await watch.next(timeout=0) for watch in watches] == [[], []]
+
+    # a second read before the first is taken: one entry per execution, the newest last
+    newest, third = Row(id=execution), Row()
+    watch = watches[0]
+    watch.offer_read([first, second])
+    watch.offer_read([newest, third])
+    assert await watch.next(timeout=0) == [second, newest, third]
+
+
+async def test_a_read_beyond_the_backlog_is_cut_to_it() -> None:
+    watch: Watch[Row] = Watch(workflow_id=None, backlog=4)
+    rows = [Row() for _ in range(6)]
+    watch.offer_read(rows)
+    assert watch.dropped == 2
+    assert await watch.next(timeout=0) == rows[2:]
+
+
 async def test_a_revocation_wakes_every_watch_with_nothing() -> None:
     events = Events(make_settings("sqlite://unused.db"))
     await events.start()
