@@ -252,7 +252,7 @@ class LeafFastContext(SharedEventContext):
         with the attribute as the resolver's answer), and anything else the usual way."""
         name = details[0].node.name.value
         if parent_type is self.schema.subscription_type:
-            return self._event(parent_type.fields[name], source, details, path, position_context)
+            return self._event(parent_type, name, source, details, path, position_context)
         found = _source(parent_type, name)
         value = Undefined if found is None else getattr(source, found.attr, Undefined)
         if found is None or value is Undefined or (value is None and not found.plain):
@@ -287,7 +287,8 @@ class LeafFastContext(SharedEventContext):
 
     def _event(
         self,
-        field: GraphQLField,
+        parent_type: GraphQLObjectType,
+        name: str,
         event: Any,
         details: FieldDetailsList,
         path: Path,
@@ -295,11 +296,11 @@ class LeafFastContext(SharedEventContext):
     ) -> Any:
         """A subscription's field on one of its events: Strawberry resolves it to the event
         itself, so a plain selection of it is built in one pass (`_tree`)."""
+        field = parent_type.fields[name]
         if self._treeable(field.type, details):
             tree = self._tree(field.type, details, event)
             if tree is not _USUAL:
                 return tree
-        parent_type = self.schema.subscription_type
         return super().execute_field(parent_type, event, details, path, position_context)
 
     def _treeable(self, return_type: Any, details: FieldDetailsList) -> bool:
