@@ -16,6 +16,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.transactions import in_transaction
 
+from gateway.core import shortcuts
 from gateway.core.errors import ConfigError, GatewayError
 from gateway.core.settings import Settings
 from gateway.store.errors import translated
@@ -64,7 +65,11 @@ def database_url(settings: Settings) -> str:
 def _connection(settings: Settings) -> str | dict[str, Any]:
     url = database_url(settings)
     if url.startswith("sqlite://"):
-        return url
+        if not shortcuts.enabled():
+            return url
+        config = expand_db_url(url)
+        config["engine"] = "gateway.store.sqlite_client"  # the loop may commit on it
+        return config
     config = expand_db_url(url)
     config["credentials"]["server_settings"] = dict(_POSTGRES_SETTINGS)
     config["credentials"]["reset"] = _keep_session
