@@ -2,8 +2,7 @@
 
 Three ways, the first that fits the batch:
 - on SQLite, the common kinds (new executions without a de-duplication key, claims, plain
-  finishes) as one function, on the event loop when callers wait for it and it is small,
-  else in the database thread (`sqlite_trip.py`, a shortcut);
+  finishes) as one function in the database thread (`sqlite_trip.py`, a shortcut);
 - on PostgreSQL, a batch of only new executions without jobs or keys as one statement in
   one round trip (`pg_trip.py`, a shortcut);
 - anything else through a Tortoise transaction, statement by statement (`commit`).
@@ -119,9 +118,8 @@ async def commit_isolated(ops: list[Operation]) -> list[Any]:
     SQLite or PostgreSQL trip opens no Tortoise transaction and needs no task."""
     if all(in_one_trip(op) for op in ops) and sqlite_trip.available():
         trip, known = _trip(ops)
-        on_loop = len(ops) <= sqlite_trip.ON_LOOP_LIMIT and not all(map(_record, ops))
         async with translated(WRITE):
-            done = await sqlite_trip.commit(trip, on_loop)
+            done = await sqlite_trip.commit(trip)
         return _trip_results(ops, done, known)
     if _inserts_only(ops) and pg_trip.available():
         async with translated(WRITE):
@@ -180,12 +178,6 @@ def in_one_trip(op: Operation) -> bool:
         or (isinstance(op, NewExecution) and op.dedup is None)
         or (isinstance(op, FinishExecution) and plain(op))
     )
-
-
-def _record(op: Operation) -> bool:
-    """Whether `op` is a finished execution's record (a sync call's): its call was answered
-    before it, nobody waits for its commit."""
-    return isinstance(op, NewExecution) and op.finished_at is not None
 
 
 def _trip(ops: Sequence[Operation]) -> tuple[Trip, Known]:

@@ -16,7 +16,6 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.transactions import in_transaction
 
-from gateway.core import shortcuts
 from gateway.core.errors import ConfigError, GatewayError
 from gateway.core.settings import Settings
 from gateway.store.errors import translated
@@ -65,11 +64,7 @@ def database_url(settings: Settings) -> str:
 def _connection(settings: Settings) -> str | dict[str, Any]:
     url = database_url(settings)
     if url.startswith("sqlite://"):
-        if not shortcuts.enabled():
-            return url
-        config = expand_db_url(url)
-        config["engine"] = "gateway.store.sqlite_client"  # the loop may commit on it
-        return config
+        return url
     config = expand_db_url(url)
     config["credentials"]["server_settings"] = dict(_POSTGRES_SETTINGS)
     config["credentials"]["reset"] = _keep_session

@@ -8,15 +8,6 @@ BEGIN), and while the loop is busy answering calls each trip waits its turn, so 
 takes several times the database's own work. Here the statements are prepared on the loop
 and run by one function in that thread: one trip per commit.
 
-A small commit that callers wait for (`on_loop`: an accepted call's answer, an executor's
-claim or finish) runs on the event loop instead, holding the same lock. Handed to the
-thread, it waits for the GIL: the thread, woken with work, takes the GIL from a busy loop
-only when the switch interval (2 ms, core/tuning.py) forces it, and again after its
-statements; under async load that wait is about as long as the commit's own work
-(docs/performance.md). On the loop a commit's work holds up the loop instead, which is
-why a commit that nobody waits for (sync calls' records) stays in the thread, where it
-runs beside the calls, and so does a large one (`ON_LOOP_LIMIT`).
-
 This uses two private attributes (`available`): Tortoise's SQLite client's connection
 lock, held so that no other query runs inside this transaction, and aiosqlite's `_execute`,
 which runs a function in its thread. So it is a shortcut, taken only while
@@ -37,12 +28,8 @@ from tortoise import connections
 
 from gateway.core import shortcuts
 from gateway.store.rows import Statement
-from gateway.store.sqlite_client import LoopSqliteClient
 
 R = TypeVar("R")
-ON_LOOP_LIMIT = 100
-"""Operations a commit may hold and still run on the event loop (about 5 ms of SQLite's
-work on the bench's host): a larger one, a backlog's, goes to the thread."""
 
 
 @dataclass
@@ -81,17 +68,8 @@ def available() -> bool:
     return hasattr(client, "_lock") and hasattr(connection, "_execute")
 
 
-async def commit(trip: Trip, on_loop: bool = False) -> Done:
-    """Run `trip` in one transaction: in one call to the database thread, or, when
-    `on_loop` and the connection allows it (`store/sqlite_client.py`), on the event loop
-    itself (the module docstring)."""
-    client = _client()
-    if on_loop and isinstance(client, LoopSqliteClient):
-        async with client._lock:
-            connection = client._connection
-            if connection is None:  # closed: as aiosqlite answers a call to its thread
-                raise ValueError("Connection closed")
-            return _run(connection._conn, trip)
+async def commit(trip: Trip) -> Done:
+    """Run `trip` in one transaction, in one call to the database thread."""
     done: Done = await call(_run, trip)
     return done
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import threading
 import uuid
-from dataclasses import replace
 
 import pytest
 
@@ -16,7 +13,6 @@ from gateway.core.errors import Conflict
 from gateway.core.ids import new_id
 from gateway.core.records import JobRecord
 from gateway.core.statuses import ExecutionStatus, JobStatus
-from gateway.store import sqlite_trip
 from gateway.store.finishes import FinishExecution
 from gateway.store.models import Execution, Job
 from gateway.store.operations import ClaimBatch, NewExecution
@@ -181,39 +177,6 @@ async def test_a_common_commit_is_one_trip_while_the_shortcuts_are_on(
             assert bool(inserts) is not on
     finally:
         shortcuts.configure(was)
-
-
-@pytest.mark.sqlite_only
-async def test_a_small_commit_callers_wait_for_runs_on_the_event_loop(
-    settings_factory: SettingsFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # An accepted execution's commit runs on the loop's thread; a finished execution's
-    # record (nobody waits for it) and a commit larger than the limit, in SQLite's thread.
-    threads: list[int] = []
-    run = sqlite_trip._run
-
-    def spied(db: sqlite3.Connection, trip: sqlite_trip.Trip) -> sqlite_trip.Done:
-        threads.append(threading.get_ident())
-        return run(db, trip)
-
-    monkeypatch.setattr(sqlite_trip, "_run", spied)
-    was = shortcuts.enabled()
-    try:
-        async with running_gateway(settings_factory(executor_concurrency=0, shortcuts=True)) as gw:
-            version = await a_version(gw)
-            writer = gw.runtime.writer
-            threads.clear()
-            await writer.write(new(version))
-            finished = replace(new(version), status=ExecutionStatus.RESOLVED, finished_at=utcnow())
-            await writer.write(finished)
-            many = [new(version) for _ in range(sqlite_trip.ON_LOOP_LIMIT + 1)]
-            await asyncio.gather(*map(writer.write_soon, many))  # queued together: one commit
-            assert await Execution.all().count() == 3 + len(many)
-    finally:
-        shortcuts.configure(was)
-    loop = threading.get_ident()
-    assert threads[0] == loop
-    assert threads[1:] == [threads[1]] * 2 and threads[1] != loop
 
 
 async def test_a_claim_takes_what_its_claimer_knows_and_reads_the_rest(
