@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import strawberry
 from graphql import GraphQLError
 
-from gateway.api.execution import LeafFastContext
 from gateway.api.fanout import Shared
 from gateway.core import shortcuts
+from tests.api.test_execution import CountingContext
 
 resolved: list[str] = []
 """Each call of `Item.detail`, `Item.later` and `Item.broken`, by item name."""
@@ -77,18 +77,9 @@ class CodingSchema(strawberry.Schema):
         errors[:] = [GraphQLError(f"coded: {error.message}", error.nodes) for error in errors]
 
 
-class TreeCounting(LeafFastContext):
-    """Keeps what it built in one pass (`_tree`)."""
-
-    built: ClassVar[list[Any]] = []
-
-    def _tree(self, return_type: Any, details: Any, value: Any) -> Any:
-        tree = super()._tree(return_type, details, value)
-        self.built.append(tree)
-        return tree
-
-
-SCHEMA = CodingSchema(query=Query, subscription=Subscription, execution_context_class=TreeCounting)
+SCHEMA = CodingSchema(
+    query=Query, subscription=Subscription, execution_context_class=CountingContext
+)
 
 
 @pytest.fixture(params=[True, False], ids=["shortcuts", "plain"], autouse=True)
@@ -96,7 +87,7 @@ def switch(request: pytest.FixtureRequest) -> Iterator[None]:
     was = shortcuts.enabled()
     shortcuts.configure(request.param)
     resolved.clear()
-    TreeCounting.built.clear()
+    CountingContext.built.clear()
     yield
     shortcuts.configure(was)
 
@@ -186,5 +177,5 @@ async def test_a_plain_selection_of_an_event_is_built_in_one_pass() -> None:
     expected = [{"name": "x"}, {"name": "y"}]
     assert (await first).data == {"items": expected}
     # shortcuts off: Strawberry's own context, field by field
-    assert TreeCounting.built == ([expected] if shortcuts.enabled() else [])
+    assert CountingContext.built == ([expected] if shortcuts.enabled() else [])
     await stream.aclose()
