@@ -296,8 +296,8 @@ class LeafFastContext(SharedEventContext):
     ) -> Any:
         """A subscription's field on one of its events: Strawberry resolves it to the event
         itself, so a plain selection of it is built in one pass (`_tree`)."""
-        field = parent_type.fields[name]
-        if self._treeable(field.type, details):
+        field = parent_type.fields.get(name)  # None: a meta field such as __typename
+        if field is not None and self._treeable(field.type, details):
             tree = self._tree(field.type, details, event)
             if tree is not _USUAL:
                 return tree
