@@ -6,7 +6,8 @@
 
 A handler gets the `Received` request and returns an `Answer`; it may wait on an event the
 test never sets (a slow service) — closing the server cancels it. One request per
-connection (`Connection: close`).
+connection (`Connection: close`), unless `keep_alive`: then a connection serves requests
+until the client closes it, and `connections` counts the connections accepted.
 """
 
 from __future__ import annotations
@@ -37,14 +38,15 @@ class Answer:
     body: bytes | str | Any = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
 
-    def encoded(self) -> tuple[list[tuple[str, str]], bytes]:
+    def encoded(self, keep_alive: bool = False) -> tuple[list[tuple[str, str]], bytes]:
         headers = list(self.headers)
         body = self.body
         if not isinstance(body, bytes | str):
             body = json.dumps(body)
             headers.append(("content-type", "application/json"))
         data = body.encode() if isinstance(body, str) else body
-        return [*headers, ("content-length", str(len(data))), ("connection", "close")], data
+        headers.append(("content-length", str(len(data))))
+        return headers if keep_alive else [*headers, ("connection", "close")], data
 
 
 Handler = Callable[[Received], Awaitable[Answer]]
@@ -59,10 +61,14 @@ async def echo(request: Received) -> Answer:
 class TestServer:
     __test__ = False  # not a test class, whatever pytest thinks of the name
 
-    def __init__(self, handler: Handler = echo, host: str = "127.0.0.2") -> None:
+    def __init__(
+        self, handler: Handler = echo, host: str = "127.0.0.2", keep_alive: bool = False
+    ) -> None:
         self.handler = handler
         self.host = host
+        self.keep_alive = keep_alive
         self.port = 0
+        self.connections = 0
         self.received: list[Received] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -87,14 +93,19 @@ class TestServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
-            await self._serve(reader, writer)
+            conn = h11.Connection(h11.SERVER)
+            while await self._serve(conn, reader, writer) and self.keep_alive:
+                conn.start_next_cycle()
         finally:
             self._tasks.discard(task)
             writer.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = h11.Connection(h11.SERVER)
+    async def _serve(
+        self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        """Serve one request on the connection; whether one was served."""
         request: h11.Request | None = None
         body = bytearray()
         while True:
@@ -108,7 +119,7 @@ class TestServer:
             elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                 break
         if request is None:
-            return
+            return False
         received = Received(
             request.method.decode(),
             request.target.decode(),
@@ -117,8 +128,9 @@ class TestServer:
         )
         self.received.append(received)
         answer = await self.handler(received)
-        headers, data = answer.encoded()
+        headers, data = answer.encoded(self.keep_alive)
         writer.write(conn.send(h11.Response(status_code=answer.status, headers=headers)) or b"")
         writer.write(conn.send(h11.Data(data=data)) or b"")
         writer.write(conn.send(h11.EndOfMessage()) or b"")
         await writer.drain()
+        return True

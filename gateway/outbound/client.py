@@ -111,7 +111,10 @@ class Outbound:
             trust_env=False,
             cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             transport=transport,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # httpcore closes an idle connection whenever more than the keep-alive bound
+            # are open, busy or not: a bound below the calls in flight would close and
+            # reopen connections to a busy host on every call.
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
         )
 
     async def aclose(self) -> None:

@@ -310,6 +310,40 @@ async def test_requests_in_flight_per_host_are_bounded(per_host: int, most: int)
     assert downstream.most == most  # the others waited for a slot, not against their timeout
 
 
+class Gathering:
+    """A downstream that holds every request until `count` are in flight at once."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.waiting = 0
+        self.full = asyncio.Event()
+
+    async def __call__(self, _: Received) -> Answer:
+        self.waiting += 1
+        if self.waiting == self.count:
+            self.full.set()
+        await self.full.wait()
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.full.clear()
+        return Answer(200, "ok")
+
+
+async def test_connections_to_a_busy_host_are_kept_for_the_next_calls() -> None:
+    await outbound.start(("127.0.0.0/8",), per_host=32)
+    try:
+        async with TestServer(Gathering(32), host="127.0.0.2", keep_alive=True) as server:
+            config = {"url": server.url("/"), "timeout": 10_000}
+            for _batch in range(3):
+                results = await asyncio.gather(*(run(config) for _ in range(32)))
+                assert [r.status for r in results] == [ExecutionStatus.RESOLVED] * 32
+    finally:
+        await outbound.stop()
+
+    assert len(server.received) == 96
+    assert server.connections == 32  # the first batch's, each reused by the next two
+
+
 def test_the_json_schema_describes_retries() -> None:
     import jsonschema
 
