@@ -7,13 +7,15 @@
 A handler gets the `Received` request and returns an `Answer`; it may wait on an event the
 test never sets (a slow service) — closing the server cancels it. One request per
 connection (`Connection: close`), unless `keep_alive`: then a connection serves requests
-until the client closes it, and `connections` counts the connections accepted.
+until the client closes it, and `connections` counts the connections accepted. With
+`tls` (a server-side context) it serves HTTPS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,32 +64,42 @@ class TestServer:
     __test__ = False  # not a test class, whatever pytest thinks of the name
 
     def __init__(
-        self, handler: Handler = echo, host: str = "127.0.0.2", keep_alive: bool = False
+        self,
+        handler: Handler = echo,
+        host: str = "127.0.0.2",
+        keep_alive: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.handler = handler
         self.host = host
         self.keep_alive = keep_alive
+        self.tls = tls
         self.port = 0
         self.connections = 0
         self.received: list[Received] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+    def url(self, path: str = "/", host: str | None = None) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host or self.host}:{self.port}{path}"
 
     async def __aenter__(self) -> TestServer:
-        self._server = await asyncio.start_server(self._connection, self.host, 0)
+        self._server = await asyncio.start_server(self._connection, self.host, 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
         self._server.close()
+        await self.drop()
+        await self._server.wait_closed()
+
+    async def drop(self) -> None:
+        """Close every open connection, as a server whose keep-alive ran out does."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

@@ -24,12 +24,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpcore
 import httpx
 from opentelemetry.trace import SpanKind
 
 from gateway.core import tracing
 from gateway.core.errors import NodeFailure
 from gateway.outbound.guard import AllowList, TargetRefused, resolve
+from gateway.outbound.stream import AsyncioBackend
 
 log = logging.getLogger("gateway.outbound")
 
@@ -90,6 +92,26 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
+class Transport(httpx.AsyncHTTPTransport):
+    """httpx's transport, its connections on asyncio's own transports (`stream.py`);
+    `context` for TLS, by default one that trusts certifi's authorities."""
+
+    def __init__(self, context: ssl.SSLContext | None = None) -> None:
+        context = context or httpx.create_ssl_context(trust_env=False)
+        # httpcore closes an idle connection whenever more than the keep-alive bound are
+        # open, busy or not: a bound below the calls in flight would close and reopen
+        # connections to a busy host on every call.
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        super().__init__(verify=context, limits=limits, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(  # httpx's own, with another backend
+            ssl_context=context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=AsyncioBackend(),
+        )
+
+
 class Outbound:
     def __init__(
         self,
@@ -110,11 +132,7 @@ class Outbound:
             follow_redirects=False,
             trust_env=False,
             cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
-            transport=transport,
-            # httpcore closes an idle connection whenever more than the keep-alive bound
-            # are open, busy or not: a bound below the calls in flight would close and
-            # reopen connections to a busy host on every call.
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+            transport=transport or Transport(),
         )
 
     async def aclose(self) -> None:
