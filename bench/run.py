@@ -259,13 +259,15 @@ def bare_rps(references: list[Measure]) -> int:
     return round(statistics.median(r.rps for r in references))
 
 
-def unfinished_sqlite(url: str) -> int:
+def executions_sqlite(url: str, where: str = "") -> int:
+    """How many executions the SQLite database holds (`where`: those that match)."""
     with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-        return int(
-            conn.execute(
-                "SELECT COUNT(*) FROM executions WHERE status IN ('QUEUED', 'STARTED')"
-            ).fetchone()[0]
-        )
+        query = "SELECT COUNT(*) FROM executions" + (f" WHERE {where}" if where else "")
+        return int(conn.execute(query).fetchone()[0])
+
+
+def unfinished_sqlite(url: str) -> int:
+    return executions_sqlite(url, "status IN ('QUEUED', 'STARTED')")
 
 
 POLL_S = 0.5  # the drain check's interval (see wait_finished)
@@ -879,16 +881,8 @@ def httpx_json(url: str) -> Any:
     return httpx.get(url, timeout=30).json()
 
 
-def executions_sqlite(url: str) -> int:
-    with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM executions").fetchone()[0])
-
-
 def not_resolved_sqlite(url: str) -> int:
-    with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-        return int(
-            conn.execute("SELECT COUNT(*) FROM executions WHERE status != 'RESOLVED'").fetchone()[0]
-        )
+    return executions_sqlite(url, "status != 'RESOLVED'")
 
 
 class PruneWatch:
